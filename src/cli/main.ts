@@ -1,0 +1,52 @@
+import { CliError } from "./cli-error.js";
+import { runEvalForecastCommand } from "./eval-forecast-command.js";
+import { runRunCommand } from "./run-command.js";
+
+const USAGE = `presage — predictive scaling, capacity planning and self-healing for Kubernetes
+
+Usage:
+  presage run [--horizon-steps N] [--seed N]
+      Forecast the built-in seeded synthetic workload (embedded defaults) and print
+      the forecast with its intervals as a table and a chart.
+  presage eval forecast --train <train.csv> --test <test.csv> --season <m> --horizon <h>
+                        [--models auto,ets,theta,snaive,…] [--limit N] [--json out.json]
+      Score forecasting methods on M4-format data (sMAPE, MASE, OWA, MSIS, coverage).
+  presage help
+`;
+
+/** Runs one CLI invocation and returns the process exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "run":
+        await runRunCommand(rest);
+        return 0;
+      case "eval": {
+        const [what, ...args] = rest;
+        if (what === "forecast") {
+          await runEvalForecastCommand(args);
+          return 0;
+        }
+        throw new CliError(`unknown eval target "${what ?? ""}"; expected: eval forecast`);
+      }
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        throw new CliError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`presage: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(
+      `presage: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

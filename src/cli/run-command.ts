@@ -1,0 +1,86 @@
+import { parseArgs } from "node:util";
+import type { Forecast } from "../../models/forecast.js";
+import { createForecaster } from "../../training/model-catalog.js";
+import { FittedAuto } from "../../training/selection/auto-forecaster.js";
+import { syntheticWorkload } from "../sources/synthetic-workload.js";
+import { CliError } from "./cli-error.js";
+import { renderForecastChart } from "./terminal-chart.js";
+import { formatTable } from "./text-table.js";
+
+/**
+ * The main job on embedded defaults: no Prometheus, no cluster. Forecasts the seeded synthetic
+ * workload (15-minute steps, four weeks, daily and weekly cycles) one day ahead with automatic model
+ * selection and prints the forecast with 80% and 95% intervals as a table and a chart.
+ */
+export async function runRunCommand(argv: readonly string[]): Promise<void> {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        "horizon-steps": { type: "string", default: "96" },
+        seed: { type: "string", default: "42" },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  const horizonSteps = Number(values["horizon-steps"]);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(horizonSteps) || horizonSteps < 1 || horizonSteps > 2016) {
+    throw new CliError(`--horizon-steps (${values["horizon-steps"]}) must be an integer from 1 to 2016`);
+  }
+  if (!Number.isInteger(seed)) throw new CliError(`--seed (${values.seed}) must be an integer`);
+
+  const series = syntheticWorkload({ seed });
+  const { stepSeconds } = series;
+  const startMs = series.startMs ?? 0;
+  const out = process.stdout;
+  out.write(
+    `presage: embedded defaults — synthetic workload (seed ${seed}), ${series.values.length} samples every ${
+      stepSeconds / 60
+    } min from ${new Date(startMs).toISOString()}\n`,
+  );
+  const forecaster = createForecaster("auto", { period: 86_400 / stepSeconds, horizonSteps, stepSeconds });
+  const startedMs = performance.now();
+  const fitted = forecaster.fit(series);
+  const forecast = fitted.predict(horizonSteps, { levels: [80, 95] });
+  const elapsedMs = performance.now() - startedMs;
+  out.write(`model: ${forecast.model} (fitted and backtested in ${elapsedMs.toFixed(0)} ms)\n`);
+  if (fitted instanceof FittedAuto) {
+    out.write(
+      `${formatTable(
+        ["candidate", "backtest MASE", "chosen"],
+        fitted.scores.map((score) => [score.name, score.mase, score.chosen ? "yes" : ""]),
+      )}\n`,
+    );
+  }
+  for (const note of forecast.notes) out.write(`note: ${note}\n`);
+  const originMs = startMs + series.values.length * stepSeconds * 1000;
+  out.write(`\n${forecastTable(forecast, originMs, stepSeconds)}\n\n`);
+  out.write(
+    `${renderForecastChart(series.values.slice(-2 * horizonSteps), forecast, { color: out.isTTY })}\n`,
+  );
+  await Promise.resolve();
+}
+
+/** One row per hour (or per step when steps are longer): time, point forecast, 80% and 95% bounds. */
+function forecastTable(forecast: Forecast, originMs: number, stepSeconds: number): string {
+  const every = Math.max(1, Math.round(3600 / stepSeconds));
+  const i80 = forecast.intervals.find((interval) => interval.level === 80);
+  const i95 = forecast.intervals.find((interval) => interval.level === 95);
+  const rows: (string | number)[][] = [];
+  for (let h = 0; h < forecast.mean.length; h += every) {
+    const at = new Date(originMs + h * stepSeconds * 1000).toISOString().slice(0, 16).replace("T", " ");
+    rows.push([
+      at,
+      forecast.mean[h] ?? Number.NaN,
+      i80?.lower[h] ?? Number.NaN,
+      i80?.upper[h] ?? Number.NaN,
+      i95?.lower[h] ?? Number.NaN,
+      i95?.upper[h] ?? Number.NaN,
+    ]);
+  }
+  return formatTable(["time (UTC)", "forecast rps", "80% low", "80% high", "95% low", "95% high"], rows);
+}

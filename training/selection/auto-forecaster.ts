@@ -1,0 +1,243 @@
+import { cleanValues } from "../../models/cleaning/clean-values.js";
+import { assertHorizon, ModelError, ModelErrorCode } from "../../models/errors.js";
+import {
+  DEFAULT_LEVELS,
+  type Forecast,
+  type PredictionInterval,
+  type PredictOptions,
+} from "../../models/forecast.js";
+import type { FittedModel, Forecaster, ModelState } from "../../models/forecaster.js";
+import { quantileSorted } from "../../models/math/intervals.js";
+import { zForLevel } from "../../models/math/normal-quantile.js";
+import type { Series } from "../../models/series.js";
+import { rollingOriginBacktest, type BacktestResult } from "../backtest/rolling-origin-backtest.js";
+
+export interface AutoForecasterOptions {
+  /** Models to choose from, in order of preference for ties. */
+  readonly candidates: readonly Forecaster[];
+  /** Used when every candidate fails or the history is too short to backtest. */
+  readonly fallback: Forecaster;
+  /** Backtest horizon: the horizon the forecasts will be used at. */
+  readonly horizonSteps: number;
+  /** Seasonal period for MASE scaling in the backtest. */
+  readonly period: number;
+  /**
+   * Rolling origins per candidate.
+   * @defaultValue 3
+   */
+  readonly folds?: number;
+  /**
+   * How many of the best candidates to average. 1 selects the single best.
+   * @defaultValue 3
+   */
+  readonly combine?: number;
+  /**
+   * Fewest backtest residuals needed to calibrate interval widths empirically; with fewer, the
+   * members' own intervals are averaged.
+   * @defaultValue 40
+   */
+  readonly minCalibrationPoints?: number;
+}
+
+/** Backtest score of one candidate, kept for reports. */
+export interface CandidateScore {
+  readonly name: string;
+  readonly mase: number;
+  readonly chosen: boolean;
+}
+
+export interface AutoState extends ModelState {
+  readonly kind: "auto";
+  readonly members: readonly ModelState[];
+  /** Sorted |error| / model standard deviation from the backtest of the combination. */
+  readonly calibration: readonly number[];
+  readonly scores: readonly CandidateScore[];
+  readonly notes: readonly string[];
+}
+
+const Z80 = zForLevel(80);
+
+/**
+ * Automatic selection and combination: backtests every candidate on rolling origins, averages the
+ * point forecasts of the `combine` best by MASE (combinations of a few good models won M4), and
+ * calibrates interval widths on the combination's own backtest errors, so coverage is measured
+ * rather than assumed.
+ */
+export class AutoForecaster implements Forecaster {
+  readonly name = "auto";
+  readonly capabilities;
+
+  constructor(private readonly options: AutoForecasterOptions) {
+    this.capabilities = {
+      minTrainLength: options.fallback.capabilities.minTrainLength,
+      supportsIntervals: true,
+    } as const;
+  }
+
+  fit(series: Series): FittedModel {
+    const cleaned = cleanValues(series.values);
+    const values = cleaned.values;
+    const clean: Series = { ...series, values };
+    const notes = [...cleaned.notes];
+    const { horizonSteps, period } = this.options;
+    const results: { forecaster: Forecaster; backtest: BacktestResult }[] = [];
+    for (const forecaster of this.options.candidates) {
+      if (values.length < forecaster.capabilities.minTrainLength + horizonSteps) continue;
+      const backtest = rollingOriginBacktest(values, forecaster, {
+        horizonSteps,
+        period,
+        folds: this.options.folds ?? 3,
+      });
+      if (backtest.folds.length > 0 && Number.isFinite(backtest.mase)) results.push({ forecaster, backtest });
+    }
+    const ranked = [...results].sort((a, b) => a.backtest.mase - b.backtest.mase);
+    const chosen: { forecaster: Forecaster; backtest: BacktestResult; fitted: FittedModel }[] = [];
+    for (const candidate of ranked) {
+      if (chosen.length >= (this.options.combine ?? 3)) break;
+      try {
+        chosen.push({ ...candidate, fitted: candidate.forecaster.fit(clean) });
+      } catch {
+        notes.push(`${candidate.forecaster.name} failed on the full history; skipped`);
+      }
+    }
+    if (chosen.length === 0) {
+      notes.push(
+        `no candidate could be backtested on ${values.length} points: fell back to ${this.options.fallback.name}`,
+      );
+      const fitted = this.options.fallback.fit(clean);
+      return new FittedAuto(
+        { kind: "auto", version: 1, members: [fitted.toJSON()], calibration: [], scores: [], notes },
+        [fitted],
+      );
+    }
+    const chosenNames = new Set(chosen.map((member) => member.forecaster.name));
+    const scores = ranked.map((candidate) => ({
+      name: candidate.forecaster.name,
+      mase: candidate.backtest.mase,
+      chosen: chosenNames.has(candidate.forecaster.name),
+    }));
+    const calibration = calibrate(chosen.map((member) => member.backtest));
+    const minPoints = this.options.minCalibrationPoints ?? 40;
+    const state: AutoState = {
+      kind: "auto",
+      version: 1,
+      members: chosen.map((member) => member.fitted.toJSON()),
+      calibration: calibration.length >= minPoints ? calibration : [],
+      scores,
+      notes,
+    };
+    return new FittedAuto(
+      state,
+      chosen.map((member) => member.fitted),
+    );
+  }
+}
+
+export class FittedAuto implements FittedModel {
+  readonly name: string;
+  readonly notes: readonly string[];
+
+  constructor(
+    private readonly state: AutoState,
+    private readonly members: readonly FittedModel[],
+  ) {
+    this.name = `auto[${members.map((member) => member.name).join("+")}]`;
+    this.notes = state.notes;
+  }
+
+  /** Backtest scores of every candidate, best first. */
+  get scores(): readonly CandidateScore[] {
+    return this.state.scores;
+  }
+
+  predict(horizonSteps: number, options: PredictOptions = {}): Forecast {
+    assertHorizon(horizonSteps);
+    const levels = options.levels ?? DEFAULT_LEVELS;
+    const forecasts = this.members.map((member) => member.predict(horizonSteps, { levels: [80, ...levels] }));
+    const mean = averageColumns(forecasts.map((forecast) => forecast.mean));
+    const sd = averageColumns(forecasts.map(standardDeviation));
+    const intervals: PredictionInterval[] = levels.map((level) => {
+      if (this.state.calibration.length > 0) {
+        const multiplier = quantileSorted(this.state.calibration, level / 100);
+        return {
+          level,
+          lower: mean.map((m, h) => m - multiplier * (sd[h] ?? 0)),
+          upper: mean.map((m, h) => m + multiplier * (sd[h] ?? 0)),
+        };
+      }
+      const matching = forecasts.map((forecast) =>
+        forecast.intervals.find((interval) => interval.level === level),
+      );
+      return {
+        level,
+        lower: averageColumns(matching.map((interval) => interval?.lower ?? mean)),
+        upper: averageColumns(matching.map((interval) => interval?.upper ?? mean)),
+      };
+    });
+    const memberNotes = forecasts.flatMap((forecast) =>
+      forecast.notes.map((note) => `${forecast.model}: ${note}`),
+    );
+    return { model: this.name, mean, intervals, notes: [...this.notes, ...memberNotes] };
+  }
+
+  update(newValues: readonly number[]): FittedModel {
+    const members = this.members.map((member) => member.update(newValues));
+    return new FittedAuto({ ...this.state, members: members.map((member) => member.toJSON()) }, members);
+  }
+
+  toJSON(): AutoState {
+    return this.state;
+  }
+}
+
+/** Rebuilds a fitted auto model; `restoreMember` restores each member's own family. */
+export function restoreAuto(
+  state: ModelState,
+  restoreMember: (member: ModelState) => FittedModel,
+): FittedAuto {
+  const candidate = state as Partial<AutoState>;
+  if (state.kind !== "auto" || !Array.isArray(candidate.members) || !Array.isArray(candidate.calibration)) {
+    throw new ModelError(ModelErrorCode.invalidState, "not an auto state");
+  }
+  const full = state as AutoState;
+  return new FittedAuto({ ...full, notes: full.notes }, full.members.map(restoreMember));
+}
+
+/**
+ * Normalised absolute errors |y − ŷ| / sd of the combined backtest forecast, where sd is the members'
+ * average 80%-interval half-width over z₈₀ — the shape of the uncertainty comes from the models, its
+ * size from what actually happened.
+ */
+function calibrate(backtests: readonly BacktestResult[]): number[] {
+  const first = backtests[0];
+  if (!first) return [];
+  const ratios: number[] = [];
+  for (const fold of first.folds) {
+    const sameOrigin = backtests.map((backtest) =>
+      backtest.folds.find((other) => other.origin === fold.origin),
+    );
+    if (sameOrigin.some((other) => other === undefined)) continue;
+    const folds = sameOrigin as NonNullable<(typeof sameOrigin)[number]>[];
+    const mean = averageColumns(folds.map((other) => other.forecast.mean));
+    const sd = averageColumns(folds.map((other) => standardDeviation(other.forecast)));
+    fold.actual.forEach((actual, h) => {
+      const spread = sd[h] ?? 0;
+      if (spread > 0 && Number.isFinite(actual)) ratios.push(Math.abs(actual - (mean[h] ?? 0)) / spread);
+    });
+  }
+  return ratios.sort((a, b) => a - b);
+}
+
+function standardDeviation(forecast: Forecast): number[] {
+  const interval = forecast.intervals.find((candidate) => candidate.level === 80);
+  if (!interval) return forecast.mean.map(() => 0);
+  return interval.upper.map((upper, h) => Math.max(0, (upper - (interval.lower[h] ?? upper)) / (2 * Z80)));
+}
+
+function averageColumns(rows: readonly (readonly number[])[]): number[] {
+  const width = rows[0]?.length ?? 0;
+  const out = new Array<number>(width).fill(0);
+  for (const row of rows)
+    for (let i = 0; i < width; i++) out[i] = (out[i] ?? 0) + (row[i] ?? 0) / rows.length;
+  return out;
+}
