@@ -1,10 +1,13 @@
 import { DriftForecaster } from "../models/baseline/drift.js";
+import { Naive2Forecaster } from "../models/baseline/naive2.js";
 import { SeasonalNaiveForecaster } from "../models/baseline/seasonal-naive.js";
+import { MstlForecaster } from "../models/multi-seasonal/mstl-forecaster.js";
+import { ThetaForecaster } from "../models/theta/theta-forecaster.js";
 import type { Forecaster } from "../models/forecaster.js";
 import { AutoForecaster } from "./selection/auto-forecaster.js";
 
 /** Model names accepted on the command line and in config. */
-export const MODEL_NAMES = ["auto", "naive", "snaive", "drift"] as const;
+export const MODEL_NAMES = ["auto", "naive", "snaive", "drift", "naive2", "theta", "mstl"] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export function isModelName(name: string): name is ModelName {
@@ -51,6 +54,14 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
       return new SeasonalNaiveForecaster(Math.max(1, context.period));
     case "drift":
       return new DriftForecaster();
+    case "naive2":
+      return new Naive2Forecaster(Math.max(1, context.period));
+    case "theta":
+      return new ThetaForecaster({ period: Math.max(1, context.period) });
+    case "mstl": {
+      const periods = seasonalPeriods(context);
+      return periods.length > 0 ? new MstlForecaster({ periods }) : new ThetaForecaster({ period: 1 });
+    }
     case "auto":
       return new AutoForecaster({
         candidates: autoCandidates(context),
@@ -63,9 +74,13 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
 
 function autoCandidates(context: ModelContext): Forecaster[] {
   const periods = seasonalPeriods(context);
+  const period = Math.max(1, context.period);
   return [
+    ...periods.map((p) => new SeasonalNaiveForecaster(p)),
+    ...(periods.length > 0 ? [new MstlForecaster({ periods })] : []),
+    new ThetaForecaster({ period }),
+    new Naive2Forecaster(period),
     new SeasonalNaiveForecaster(1),
     new DriftForecaster(),
-    ...periods.map((p) => new SeasonalNaiveForecaster(p)),
   ];
 }

@@ -53,6 +53,16 @@ export interface EvaluationResult {
   readonly notes: Record<string, Record<string, number>>;
 }
 
+/** Forecasts of one method for every series, however they were produced (here, or by a peer like R). */
+export interface ForecastSet {
+  readonly name: string;
+  /** One forecast per series, in the order of the series. */
+  readonly forecasts: readonly Forecast[];
+  readonly fitMsPerSeries: number;
+  readonly failures: number;
+  readonly notes?: Record<string, number>;
+}
+
 /**
  * Scores each method on every series (fit on `train`, forecast `test.length` steps) and aggregates
  * sMAPE, MASE, MSIS and coverage. `reference` (Naive2 by the M4 rules) supplies the OWA denominator;
@@ -64,69 +74,106 @@ export function evaluateForecasters(
   reference: EvaluatedMethod,
   options: EvaluationOptions,
 ): EvaluationResult {
-  const now = options.now ?? (() => performance.now());
   const all = methods.some((method) => method.name === reference.name) ? methods : [...methods, reference];
   const total = all.length * series.length;
   let done = 0;
-  const raw = new Map<string, RawScores>();
-  const notes: Record<string, Record<string, number>> = {};
-  for (const method of all) {
-    const scores: RawScores = {
-      smape: [],
-      mase: [],
-      msis: [],
-      inside80: 0,
-      inside95: 0,
-      points: 0,
-      ms: 0,
-      failures: 0,
-    };
-    const methodNotes: Record<string, number> = {};
-    for (const item of series) {
-      const horizon = item.test.length;
-      const started = now();
-      let forecast: Forecast;
-      try {
-        const fitted = method.create().fit({ values: item.train, stepSeconds: options.stepSeconds ?? 3600 });
-        forecast = fitted.predict(horizon, { levels: [80, 95] });
-        if (!forecast.mean.every(Number.isFinite)) throw new Error("non-finite point forecast");
-      } catch (error) {
-        scores.failures++;
-        forecast = naiveForecast(item.train, horizon);
-        const key = `failed: ${error instanceof Error ? error.message : String(error)}`;
-        methodNotes[key] = (methodNotes[key] ?? 0) + 1;
-      }
-      scores.ms += now() - started;
-      for (const note of forecast.notes) methodNotes[note] = (methodNotes[note] ?? 0) + 1;
-      accumulate(scores, item, forecast, options.period);
+  const sets = all.map((method) =>
+    forecastAll(series, method, options, () => {
       done++;
       options.onProgress?.(done, total, method.name);
+    }),
+  );
+  const referenceSet = sets.find((set) => set.name === reference.name);
+  if (!referenceSet) throw new Error(`reference method ${reference.name} was not run`);
+  return scoreForecastSets(
+    series,
+    sets.filter((set) => methods.some((method) => method.name === set.name)),
+    referenceSet,
+    options.period,
+  );
+}
+
+/** Fits `method` on every series and forecasts its test horizon; a failure is scored as the naive forecast. */
+export function forecastAll(
+  series: readonly EvaluationSeries[],
+  method: EvaluatedMethod,
+  options: Pick<EvaluationOptions, "stepSeconds" | "now">,
+  onSeriesDone?: () => void,
+): ForecastSet {
+  const now = options.now ?? (() => performance.now());
+  const forecasts: Forecast[] = [];
+  const notes: Record<string, number> = {};
+  let failures = 0;
+  let totalMs = 0;
+  for (const item of series) {
+    const horizon = item.test.length;
+    const started = now();
+    let forecast: Forecast;
+    try {
+      const fitted = method.create().fit({ values: item.train, stepSeconds: options.stepSeconds ?? 3600 });
+      forecast = fitted.predict(horizon, { levels: [80, 95] });
+      if (!forecast.mean.every(Number.isFinite)) throw new Error("non-finite point forecast");
+    } catch (error) {
+      failures++;
+      forecast = naiveForecast(item.train, horizon);
+      const key = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      notes[key] = (notes[key] ?? 0) + 1;
     }
-    raw.set(method.name, scores);
-    notes[method.name] = methodNotes;
+    totalMs += now() - started;
+    for (const note of forecast.notes) notes[note] = (notes[note] ?? 0) + 1;
+    forecasts.push(forecast);
+    onSeriesDone?.();
   }
-  const referenceScores = raw.get(reference.name);
-  if (!referenceScores) throw new Error(`reference method ${reference.name} was not scored`);
-  const referenceSmape = mean(referenceScores.smape);
-  const referenceMase = mean(referenceScores.mase);
-  const result: Record<string, MethodScores> = {};
-  for (const method of methods) {
-    const scores = raw.get(method.name);
-    if (!scores) continue;
-    const smapeMean = mean(scores.smape);
-    const maseMean = mean(scores.mase);
-    result[method.name] = {
+  return {
+    name: method.name,
+    forecasts,
+    fitMsPerSeries: totalMs / Math.max(1, series.length),
+    failures,
+    notes,
+  };
+}
+
+/** Scores forecast sets against the actuals; OWA is relative to `reference` (Naive2 by the M4 rules). */
+export function scoreForecastSets(
+  series: readonly EvaluationSeries[],
+  sets: readonly ForecastSet[],
+  reference: ForecastSet,
+  period: number,
+): EvaluationResult {
+  const referenceRaw = scoreSet(series, reference, period);
+  const referenceSmape = mean(referenceRaw.smape);
+  const referenceMase = mean(referenceRaw.mase);
+  const methods: Record<string, MethodScores> = {};
+  const notes: Record<string, Record<string, number>> = {};
+  for (const set of sets) {
+    const raw = set === reference ? referenceRaw : scoreSet(series, set, period);
+    const smapeMean = mean(raw.smape);
+    const maseMean = mean(raw.mase);
+    methods[set.name] = {
       smape: smapeMean,
       mase: maseMean,
       owa: owa(smapeMean, maseMean, referenceSmape, referenceMase),
-      msis: mean(scores.msis),
-      coverage80: scores.inside80 / scores.points,
-      coverage95: scores.inside95 / scores.points,
-      fitMsPerSeries: scores.ms / series.length,
-      failures: scores.failures,
+      msis: mean(raw.msis),
+      coverage80: raw.inside80 / raw.points,
+      coverage95: raw.inside95 / raw.points,
+      fitMsPerSeries: set.fitMsPerSeries,
+      failures: set.failures,
     };
+    notes[set.name] = set.notes ?? {};
   }
-  return { methods: result, notes };
+  return { methods, notes };
+}
+
+function scoreSet(series: readonly EvaluationSeries[], set: ForecastSet, period: number): RawScores {
+  if (set.forecasts.length !== series.length) {
+    throw new RangeError(`${set.name}: ${set.forecasts.length} forecasts for ${series.length} series`);
+  }
+  const scores: RawScores = { smape: [], mase: [], msis: [], inside80: 0, inside95: 0, points: 0 };
+  series.forEach((item, index) => {
+    const forecast = set.forecasts[index];
+    if (forecast) accumulate(scores, item, forecast, period);
+  });
+  return scores;
 }
 
 interface RawScores {
@@ -136,8 +183,6 @@ interface RawScores {
   inside80: number;
   inside95: number;
   points: number;
-  ms: number;
-  failures: number;
 }
 
 function accumulate(scores: RawScores, item: EvaluationSeries, forecast: Forecast, period: number): void {

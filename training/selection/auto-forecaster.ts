@@ -110,11 +110,11 @@ export class AutoForecaster implements Forecaster {
         [fitted],
       );
     }
-    const chosenNames = new Set(chosen.map((member) => member.forecaster.name));
+    const chosenForecasters = new Set(chosen.map((member) => member.forecaster));
     const scores = ranked.map((candidate) => ({
-      name: candidate.forecaster.name,
+      name: candidateLabel(candidate.forecaster, candidate.backtest),
       mase: candidate.backtest.mase,
-      chosen: chosenNames.has(candidate.forecaster.name),
+      chosen: chosenForecasters.has(candidate.forecaster),
     }));
     const calibration = calibrate(chosen.map((member) => member.backtest));
     const minPoints = this.options.minCalibrationPoints ?? 40;
@@ -226,6 +226,11 @@ function calibrate(backtests: readonly BacktestResult[]): number[] {
     });
   }
   return ratios.sort((a, b) => a - b);
+}
+
+/** The fitted model's own name from the last backtest fold (e.g. `ETS(M,Ad,N)`), else the family name. */
+function candidateLabel(forecaster: Forecaster, backtest: BacktestResult): string {
+  return backtest.folds[backtest.folds.length - 1]?.forecast.model ?? forecaster.name;
 }
 
 function standardDeviation(forecast: Forecast): number[] {

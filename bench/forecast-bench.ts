@@ -1,0 +1,239 @@
+/**
+ * `npm run bench:forecast`: presage's forecasters on M4 Hourly H1–H150 and Weekly W1–W200, next to
+ * R's `forecast` package run on the same series in the same run (when Rscript + forecast are
+ * installed). Prints one table per data set with accuracy and time ratios, writes JSON.
+ *
+ * Flags: --only hourly|weekly  --limit N  --models a,b  --skip-r  --r-workers N  --out file.json
+ */
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadEvaluationSeries } from "../src/cli/eval-forecast-command.js";
+import { ProgressBar } from "../src/cli/progress-bar.js";
+import { formatTable } from "../src/cli/text-table.js";
+import {
+  forecastAll,
+  scoreForecastSets,
+  type EvaluationSeries,
+  type ForecastSet,
+  type MethodScores,
+} from "../training/evaluation/evaluate-forecasters.js";
+import { createForecaster, stepSecondsForSeason } from "../training/model-catalog.js";
+import { runRForecastPeers } from "./r-forecast-peers.js";
+
+interface BenchDataset {
+  readonly name: string;
+  readonly train: string;
+  readonly test: string;
+  readonly season: number;
+  readonly horizon: number;
+}
+
+const DATASETS: readonly BenchDataset[] = [
+  {
+    name: "hourly",
+    train: "m4/Hourly-train-H1-H150.csv",
+    test: "m4/Hourly-test-H1-H150.csv",
+    season: 24,
+    horizon: 48,
+  },
+  {
+    name: "weekly",
+    train: "m4/Weekly-train-W1-W200.csv",
+    test: "m4/Weekly-test-W1-W200.csv",
+    season: 1,
+    horizon: 13,
+  },
+];
+const R_METHODS = ["snaive", "ets", "auto.arima", "thetaf", "stlf"];
+
+const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: "string" },
+    limit: { type: "string" },
+    models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2" },
+    "skip-r": { type: "boolean", default: false },
+    "r-workers": { type: "string", default: "2" },
+    out: { type: "string", default: join(repoRoot, "bench-results", "forecast-bench.json") },
+  },
+});
+const sharedData = process.env.PRESAGE_SHARED_DATA ?? resolve(repoRoot, "../shared/data");
+if (!existsSync(sharedData)) {
+  process.stderr.write(`bench:forecast: shared data not found at ${sharedData} (set PRESAGE_SHARED_DATA)\n`);
+  process.exit(2);
+}
+const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+const models = (flags.models ?? "").split(",").filter((name) => name !== "");
+const report: Record<string, unknown> = {
+  createdAt: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+  datasets: {},
+};
+
+for (const dataset of DATASETS.filter(
+  (candidate) => flags.only === undefined || candidate.name === flags.only,
+)) {
+  const trainCsv = join(sharedData, dataset.train);
+  const testCsv = join(sharedData, dataset.test);
+  const series = await loadEvaluationSeries({
+    trainCsv,
+    testCsv,
+    season: dataset.season,
+    horizon: dataset.horizon,
+    models,
+    ...(limit === undefined ? {} : { limit }),
+  });
+  process.stderr.write(
+    `\n== M4 ${dataset.name}: ${series.length} series, h=${dataset.horizon}, m=${dataset.season}\n`,
+  );
+  const ours = runOurs(series, dataset);
+  const peers = flags["skip-r"] ? [] : await runR(dataset, trainCsv, testCsv, series);
+  const reference = ours.find((set) => set.name === "naive2");
+  if (!reference) throw new Error("naive2 must be among the models: it is the OWA reference");
+  const scored = scoreForecastSets(series, [...ours, ...peers], reference, dataset.season);
+  const ratios = ratiosAgainstAuto(scored.methods);
+  process.stdout.write(
+    `\nM4 ${dataset.name} (${series.length} series, h=${dataset.horizon}, m=${dataset.season})\n`,
+  );
+  process.stdout.write(`${formatScores(scored.methods)}\n`);
+  if (ratios.length > 0) {
+    process.stdout.write(
+      `\n${formatTable(
+        ["peer", "OWA auto/peer", "MSIS auto/peer", "time peer/auto"],
+        ratios.map((ratio) => [ratio.peer, ratio.owaRatio, ratio.msisRatio, ratio.speedup]),
+      )}\n`,
+    );
+  }
+  (report.datasets as Record<string, unknown>)[dataset.name] = {
+    series: series.length,
+    horizon: dataset.horizon,
+    season: dataset.season,
+    methods: scored.methods,
+    ratios,
+    notes: scored.notes,
+  };
+}
+
+const outPath = flags.out ?? "bench-results/forecast-bench.json";
+await mkdir(dirname(outPath), { recursive: true });
+await writeFile(outPath, `${JSON.stringify(report, null, 2)}\n`);
+process.stderr.write(`\nwrote ${outPath}\n`);
+
+function runOurs(series: readonly EvaluationSeries[], dataset: BenchDataset): ForecastSet[] {
+  const context = {
+    period: dataset.season,
+    horizonSteps: dataset.horizon,
+    stepSeconds: stepSecondsForSeason(dataset.season),
+  };
+  const progress = new ProgressBar(`presage ${dataset.name}`);
+  const total = models.length * series.length;
+  let done = 0;
+  try {
+    return models.map((name) => {
+      const set = forecastAll(
+        series,
+        { name, create: () => createForecaster(name, context) },
+        { stepSeconds: context.stepSeconds },
+        () => {
+          done++;
+          progress.update(done, total, name);
+        },
+      );
+      process.stderr.write(
+        `${progress.enabled ? "\r\x1b[2K" : ""}presage ${name}: ${set.fitMsPerSeries.toFixed(1)} ms/series\n`,
+      );
+      return set;
+    });
+  } finally {
+    progress.finish();
+  }
+}
+
+async function runR(
+  dataset: BenchDataset,
+  trainCsv: string,
+  testCsv: string,
+  series: readonly EvaluationSeries[],
+): Promise<ForecastSet[]> {
+  const results = await runRForecastPeers({
+    trainCsv,
+    testCsv,
+    season: dataset.season,
+    horizon: dataset.horizon,
+    methods: R_METHODS,
+    workers: Number(flags["r-workers"]),
+    ...(limit === undefined ? {} : { limit }),
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+    onUnavailable: (reason) => process.stderr.write(`R peers skipped: ${reason}\n`),
+  });
+  if (!results) return [];
+  return [...results.methods.entries()].map(([method, byId]) => {
+    const forecasts = series.map((item) => {
+      const forecast = byId.get(item.id);
+      if (!forecast) throw new Error(`R ${method} has no forecast for ${item.id}`);
+      return forecast;
+    });
+    const notes: Record<string, number> = {};
+    for (const forecast of forecasts) for (const note of forecast.notes) notes[note] = (notes[note] ?? 0) + 1;
+    return {
+      name: `R ${method}`,
+      forecasts,
+      fitMsPerSeries: forecasts.reduce((sum, forecast) => sum + forecast.fitMs, 0) / forecasts.length,
+      failures: forecasts.filter((forecast) => forecast.fallback !== undefined).length,
+      notes,
+    };
+  });
+}
+
+function formatScores(methods: Record<string, MethodScores>): string {
+  return formatTable(
+    ["method", "sMAPE", "MASE", "OWA", "MSIS", "cov80", "cov95", "ms/series", "fallbacks"],
+    Object.entries(methods).map(([name, s]) => [
+      name,
+      s.smape,
+      s.mase,
+      s.owa,
+      s.msis,
+      s.coverage80,
+      s.coverage95,
+      s.fitMsPerSeries,
+      s.failures,
+    ]),
+  );
+}
+
+interface PeerRatio {
+  readonly peer: string;
+  /** auto's OWA over the peer's: below 1 means auto is more accurate. */
+  readonly owaRatio: number;
+  readonly msisRatio: number;
+  /** The peer's time per series over auto's: above 1 means auto is faster. */
+  readonly speedup: number;
+}
+
+function ratiosAgainstAuto(methods: Record<string, MethodScores>): PeerRatio[] {
+  const auto = methods.auto;
+  if (!auto) return [];
+  return Object.entries(methods)
+    .filter(([name]) => name.startsWith("R "))
+    .map(([name, peer]) => ({
+      peer: name,
+      owaRatio: auto.owa / peer.owa,
+      msisRatio: auto.msis / peer.msis,
+      speedup: peer.fitMsPerSeries / auto.fitMsPerSeries,
+    }));
+}
+
+function findRepoRoot(start: string): string {
+  let directory = start;
+  while (!existsSync(join(directory, "package.json"))) {
+    const parent = dirname(directory);
+    if (parent === directory) return process.cwd();
+    directory = parent;
+  }
+  return directory;
+}
