@@ -3,7 +3,9 @@
  * R's `forecast` package run on the same series in the same run (when Rscript + forecast are
  * installed). Prints one table per data set with accuracy and time ratios, writes JSON.
  *
- * Flags: --only hourly|weekly  --limit N  --models a,b  --skip-r  --r-workers N  --out file.json
+ * Flags: --only hourly|weekly  --limit N  --models a,b  --skip-r  --r-workers N
+ *        --r-timeout-seconds S (per R method and series; over it R falls back to snaive, counted)
+ *        --out file.json
  */
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -58,6 +60,7 @@ const { values: flags } = parseArgs({
     models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2" },
     "skip-r": { type: "boolean", default: false },
     "r-workers": { type: "string", default: "2" },
+    "r-timeout-seconds": { type: "string", default: "60" },
     out: { type: "string", default: join(repoRoot, "bench-results", "forecast-bench.json") },
   },
 });
@@ -67,7 +70,7 @@ if (!existsSync(sharedData)) {
   process.exit(2);
 }
 const limit = flags.limit === undefined ? undefined : Number(flags.limit);
-const models = (flags.models ?? "").split(",").filter((name) => name !== "");
+const models = flags.models.split(",").filter((name) => name !== "");
 const report: Record<string, unknown> = {
   createdAt: new Date().toISOString(),
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -118,7 +121,7 @@ for (const dataset of DATASETS.filter(
   };
 }
 
-const outPath = flags.out ?? "bench-results/forecast-bench.json";
+const outPath = flags.out;
 await mkdir(dirname(outPath), { recursive: true });
 await writeFile(outPath, `${JSON.stringify(report, null, 2)}\n`);
 process.stderr.write(`\nwrote ${outPath}\n`);
@@ -166,6 +169,7 @@ async function runR(
     horizon: dataset.horizon,
     methods: R_METHODS,
     workers: Number(flags["r-workers"]),
+    timeoutSeconds: Number(flags["r-timeout-seconds"]),
     ...(limit === undefined ? {} : { limit }),
     onProgress: (line) => process.stderr.write(`${line}\n`),
     onUnavailable: (reason) => process.stderr.write(`R peers skipped: ${reason}\n`),

@@ -1,11 +1,19 @@
 import { restoreDrift } from "./baseline/drift.js";
+import { restoreNaive2 } from "./baseline/naive2.js";
 import { restoreSeasonalNaive } from "./baseline/seasonal-naive.js";
 import { ModelError, ModelErrorCode } from "./errors.js";
 import type { FittedModel, ModelState } from "./forecaster.js";
+import { restoreDampedTrend } from "./multi-seasonal/damped-trend-forecaster.js";
+import { restoreMstl } from "./multi-seasonal/mstl-forecaster.js";
+import { restoreTheta } from "./theta/theta-forecaster.js";
 
 const RESTORERS: Record<string, (state: ModelState) => FittedModel> = {
   "seasonal-naive": restoreSeasonalNaive,
   drift: restoreDrift,
+  naive2: restoreNaive2,
+  theta: restoreTheta,
+  "damped-trend": restoreDampedTrend,
+  mstl: (state) => restoreMstl(state, restoreModelFamily),
 };
 
 /** Rebuilds a fitted model of any family in models/ from its `toJSON()` state. */

@@ -64,7 +64,7 @@ export function parseEvalForecastArgs(argv: readonly string[]): EvalForecastOpti
   const season = positiveInteger("--season", parsed.season, problems);
   const horizon = positiveInteger("--horizon", parsed.horizon, problems);
   const limit = parsed.limit === undefined ? undefined : positiveInteger("--limit", parsed.limit, problems);
-  const models = (parsed.models ?? "")
+  const models = parsed.models
     .split(",")
     .map((name) => name.trim())
     .filter((name) => name !== "");
