@@ -130,7 +130,7 @@ function runOurs(series: readonly EvaluationSeries[], dataset: BenchDataset): Fo
   const context = {
     period: dataset.season,
     horizonSteps: dataset.horizon,
-    stepSeconds: stepSecondsForSeason(dataset.season),
+    stepSeconds: stepSecondsForSeason(dataset.season, dataset.horizon),
   };
   const progress = new ProgressBar(`presage ${dataset.name}`);
   const total = models.length * series.length;

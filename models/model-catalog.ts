@@ -2,6 +2,7 @@ import { restoreDrift } from "./baseline/drift.js";
 import { restoreNaive2 } from "./baseline/naive2.js";
 import { restoreSeasonalNaive } from "./baseline/seasonal-naive.js";
 import { ModelError, ModelErrorCode } from "./errors.js";
+import { restoreEts } from "./ets/fitted-ets.js";
 import type { FittedModel, ModelState } from "./forecaster.js";
 import { restoreDampedTrend } from "./multi-seasonal/damped-trend-forecaster.js";
 import { restoreMstl } from "./multi-seasonal/mstl-forecaster.js";
@@ -10,6 +11,7 @@ import { restoreTheta } from "./theta/theta-forecaster.js";
 const RESTORERS: Record<string, (state: ModelState) => FittedModel> = {
   "seasonal-naive": restoreSeasonalNaive,
   drift: restoreDrift,
+  ets: restoreEts,
   naive2: restoreNaive2,
   theta: restoreTheta,
   "damped-trend": restoreDampedTrend,

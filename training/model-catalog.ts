@@ -1,13 +1,15 @@
 import { DriftForecaster } from "../models/baseline/drift.js";
 import { Naive2Forecaster } from "../models/baseline/naive2.js";
 import { SeasonalNaiveForecaster } from "../models/baseline/seasonal-naive.js";
+import { EtsForecaster } from "../models/ets/ets-forecaster.js";
+import { DampedTrendForecaster } from "../models/multi-seasonal/damped-trend-forecaster.js";
 import { MstlForecaster } from "../models/multi-seasonal/mstl-forecaster.js";
 import { ThetaForecaster } from "../models/theta/theta-forecaster.js";
 import type { Forecaster } from "../models/forecaster.js";
 import { AutoForecaster } from "./selection/auto-forecaster.js";
 
 /** Model names accepted on the command line and in config. */
-export const MODEL_NAMES = ["auto", "naive", "snaive", "drift", "naive2", "theta", "mstl"] as const;
+export const MODEL_NAMES = ["auto", "naive", "snaive", "drift", "naive2", "theta", "mstl", "ets"] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export function isModelName(name: string): name is ModelName {
@@ -24,25 +26,40 @@ export interface ModelContext {
   readonly stepSeconds: number;
 }
 
+const DAY_SECONDS = 86_400;
+const WEEK_SECONDS = 7 * DAY_SECONDS;
+const YEAR_SECONDS = 365.25 * DAY_SECONDS;
+
 /**
- * Seasonal periods worth modelling: the primary period, plus the weekly cycle when the primary period
- * is one day of steps (ops data at minute/hour resolution has both).
+ * Seasonal periods worth modelling, in steps: the declared period plus the calendar cycles that fit
+ * the sampling interval — daily and weekly for sub-daily data (ops metrics carry both), weekly and
+ * yearly for daily data, yearly for weekly data. Cycles are rounded to whole steps; models drop those
+ * the history is too short for.
  */
 export function seasonalPeriods(context: ModelContext): number[] {
-  if (context.period <= 1) return [];
-  const stepsPerDay = 86_400 / context.stepSeconds;
-  return context.period === stepsPerDay ? [context.period, context.period * 7] : [context.period];
+  const step = context.stepSeconds;
+  const cycles = [DAY_SECONDS, WEEK_SECONDS, ...(step >= DAY_SECONDS ? [YEAR_SECONDS] : [])]
+    .filter((cycle) => cycle > step)
+    .map((cycle) => Math.round(cycle / step));
+  const periods = [...(context.period > 1 ? [context.period] : []), ...cycles].filter((p) => p > 1);
+  return [...new Set(periods)].sort((a, b) => a - b);
 }
 
 /**
- * The sampling interval a bare seasonal period implies when data carries no timestamps (M4): a
- * period of 24 is hourly data with a daily cycle, 7 daily data with a weekly one, 52 weekly data.
+ * The sampling interval implied by M4's (season, horizon) pairs when data carries no timestamps:
+ * hourly (24, 48), daily (1, 14), weekly (1, 13), monthly (12, 18), quarterly (4, 8), yearly (1, 6).
+ * Other pairs are taken as `season` steps per day when `season` > 1, else as having no calendar.
  */
-export function stepSecondsForSeason(season: number): number {
-  if (season === 7) return 86_400;
-  if (season === 52 || season === 1) return 604_800;
-  if (season === 12) return 2_629_800;
-  return season > 1 ? 86_400 / season : 3600;
+export function stepSecondsForSeason(season: number, horizonSteps: number): number {
+  const m4: Record<string, number> = {
+    "24/48": 3600,
+    "1/14": DAY_SECONDS,
+    "1/13": WEEK_SECONDS,
+    "12/18": YEAR_SECONDS / 12,
+    "4/8": YEAR_SECONDS / 4,
+    "1/6": YEAR_SECONDS,
+  };
+  return m4[`${season}/${horizonSteps}`] ?? (season > 1 ? DAY_SECONDS / season : YEAR_SECONDS);
 }
 
 export function createForecaster(name: string, context: ModelContext): Forecaster {
@@ -54,6 +71,8 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
       return new SeasonalNaiveForecaster(Math.max(1, context.period));
     case "drift":
       return new DriftForecaster();
+    case "ets":
+      return new EtsForecaster({ period: Math.max(1, context.period) });
     case "naive2":
       return new Naive2Forecaster(Math.max(1, context.period));
     case "theta":
@@ -72,15 +91,22 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
   }
 }
 
+/**
+ * What `auto` chooses from: seasonal naive per calendar cycle, MSTL over all cycles, ETS, Theta and
+ * Naive2 at the declared period, and the simple trend/level models. Backtests decide; models that
+ * cannot serve a series (too short for a cycle) are skipped or fall back on their own.
+ */
 function autoCandidates(context: ModelContext): Forecaster[] {
   const periods = seasonalPeriods(context);
   const period = Math.max(1, context.period);
   return [
     ...periods.map((p) => new SeasonalNaiveForecaster(p)),
     ...(periods.length > 0 ? [new MstlForecaster({ periods })] : []),
+    new EtsForecaster({ period }),
     new ThetaForecaster({ period }),
-    new Naive2Forecaster(period),
+    ...(period > 1 ? [new Naive2Forecaster(period)] : []),
     new SeasonalNaiveForecaster(1),
     new DriftForecaster(),
+    new DampedTrendForecaster(),
   ];
 }

@@ -24,6 +24,8 @@ export interface EvalForecastOptions {
   readonly models: readonly string[];
   readonly limit?: number;
   readonly jsonPath?: string;
+  /** Sampling interval; when absent it is inferred from M4's (season, horizon) pairs. */
+  readonly stepSeconds?: number;
 }
 
 /** `presage eval forecast …`: parses flags, runs the evaluation, prints the table, writes JSON. */
@@ -51,6 +53,7 @@ export function parseEvalForecastArgs(argv: readonly string[]): EvalForecastOpti
         models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2" },
         limit: { type: "string" },
         json: { type: "string" },
+        "step-seconds": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -64,6 +67,10 @@ export function parseEvalForecastArgs(argv: readonly string[]): EvalForecastOpti
   const season = positiveInteger("--season", parsed.season, problems);
   const horizon = positiveInteger("--horizon", parsed.horizon, problems);
   const limit = parsed.limit === undefined ? undefined : positiveInteger("--limit", parsed.limit, problems);
+  const stepSeconds =
+    parsed["step-seconds"] === undefined
+      ? undefined
+      : positiveInteger("--step-seconds", parsed["step-seconds"], problems);
   const models = parsed.models
     .split(",")
     .map((name) => name.trim())
@@ -82,6 +89,7 @@ export function parseEvalForecastArgs(argv: readonly string[]): EvalForecastOpti
     models,
     ...(limit === undefined ? {} : { limit }),
     ...(parsed.json === undefined ? {} : { jsonPath: parsed.json }),
+    ...(stepSeconds === undefined ? {} : { stepSeconds }),
   };
 }
 
@@ -112,7 +120,7 @@ export function evaluateModels(
   const context = {
     period: options.season,
     horizonSteps: options.horizon,
-    stepSeconds: stepSecondsForSeason(options.season),
+    stepSeconds: options.stepSeconds ?? stepSecondsForSeason(options.season, options.horizon),
   };
   const progress = new ProgressBar("eval forecast");
   try {

@@ -10,6 +10,7 @@ Usage:
       the forecast with its intervals as a table and a chart.
   presage eval forecast --train <train.csv> --test <test.csv> --season <m> --horizon <h>
                         [--models auto,ets,theta,snaive,…] [--limit N] [--json out.json]
+                        [--step-seconds S]   (default: inferred from M4 season/horizon pairs)
       Score forecasting methods on M4-format data (sMAPE, MASE, OWA, MSIS, coverage).
   presage help
 `;

@@ -31,11 +31,19 @@ function expectFiniteForecast(values: readonly number[], name: string, horizon =
 }
 
 describe("model catalog", () => {
-  it("adds the weekly cycle to a daily one and nothing to non-seasonal data", () => {
+  it("adds the calendar cycles that fit the sampling interval", () => {
     expect(seasonalPeriods(hourly)).toEqual([24, 168]);
     expect(seasonalPeriods({ period: 96, horizonSteps: 4, stepSeconds: 900 })).toEqual([96, 672]);
-    expect(seasonalPeriods({ period: 1, horizonSteps: 13, stepSeconds: 604_800 })).toEqual([]);
-    expect(stepSecondsForSeason(24)).toBe(3600);
+    expect(seasonalPeriods({ period: 1, horizonSteps: 13, stepSeconds: 604_800 })).toEqual([52]);
+    expect(seasonalPeriods({ period: 7, horizonSteps: 14, stepSeconds: 86_400 })).toEqual([7, 365]);
+    expect(seasonalPeriods({ period: 1, horizonSteps: 6, stepSeconds: 365.25 * 86_400 })).toEqual([]);
+  });
+
+  it("infers the sampling interval from M4's season and horizon pairs", () => {
+    expect(stepSecondsForSeason(24, 48)).toBe(3600);
+    expect(stepSecondsForSeason(1, 13)).toBe(604_800);
+    expect(stepSecondsForSeason(1, 14)).toBe(86_400);
+    expect(stepSecondsForSeason(96, 4)).toBe(900);
   });
 
   describe.each(MODEL_NAMES)("%s", (name) => {
