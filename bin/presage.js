@@ -9,5 +9,10 @@ if (!existsSync(fileURLToPath(main))) {
   process.stderr.write("presage: dist/ is missing; run `npm run build` (npm ci runs it) first.\n");
   process.exit(2);
 }
+// A closed pipe (`presage run | head`) is not an error worth a stack trace.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 const { runCli } = await import(main.href);
 process.exitCode = await runCli(process.argv.slice(2));

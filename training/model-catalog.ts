@@ -96,13 +96,17 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
  * Naive2 at the declared period, and the simple trend/level models. Backtests decide; models that
  * cannot serve a series (too short for a cycle) are skipped or fall back on their own.
  */
+const MAX_ETS_PERIOD_IN_AUTO = 24;
+
 function autoCandidates(context: ModelContext): Forecaster[] {
   const periods = seasonalPeriods(context);
   const period = Math.max(1, context.period);
   return [
     ...periods.map((p) => new SeasonalNaiveForecaster(p)),
     ...(periods.length > 0 ? [new MstlForecaster({ periods })] : []),
-    new EtsForecaster({ period }),
+    // Seasonal ETS refines m initial states (cost grows ~m²); beyond a day of hourly steps the MSTL
+    // candidate carries the seasonality instead (R's ets refuses m > 24 outright).
+    ...(period <= MAX_ETS_PERIOD_IN_AUTO ? [new EtsForecaster({ period })] : []),
     new ThetaForecaster({ period }),
     ...(period > 1 ? [new Naive2Forecaster(period)] : []),
     new SeasonalNaiveForecaster(1),
