@@ -4,6 +4,7 @@ import type { FittedModel, Forecaster, ModelState } from "../forecaster.js";
 import { cleanValues } from "../cleaning/clean-values.js";
 import { normalIntervals } from "../math/intervals.js";
 import type { Series } from "../series.js";
+import { goldenSectionMinimum } from "../math/golden-section.js";
 
 export interface DampedTrendState extends ModelState {
   readonly kind: "damped-trend";
@@ -22,7 +23,6 @@ export interface DampedTrendState extends ModelState {
 /** Parameter box of R's `ets` "usual" bounds for ETS(A,Ad,N). */
 const ALPHA_RANGE = [1e-4, 0.9999] as const;
 const PHI_RANGE = [0.8, 0.98] as const;
-const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
 /**
  * Additive damped trend (Gardner & McKenzie; ETS(A,Ad,N)), the non-seasonal model under
@@ -211,28 +211,7 @@ function searchParameters(values: readonly number[]): Parameters {
 }
 
 function goldenSection(f: (x: number) => number, low: number, high: number): number {
-  let a = low;
-  let b = high;
-  let c = b - GOLDEN * (b - a);
-  let d = a + GOLDEN * (b - a);
-  let fc = f(c);
-  let fd = f(d);
-  for (let i = 0; i < 20; i++) {
-    if (fc <= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - GOLDEN * (b - a);
-      fc = f(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + GOLDEN * (b - a);
-      fd = f(d);
-    }
-  }
-  return (a + b) / 2;
+  return goldenSectionMinimum(f, low, high, 20);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { goldenSectionMinimum } from "../math/golden-section.js";
 /** Simple exponential smoothing fitted by least squares, as R's `ses()` (ETS(A,N,N), `opt.crit = "mse"`). */
 export interface SesFit {
   /** Smoothing parameter in [{@link SES_ALPHA_MIN}, {@link SES_ALPHA_MAX}]. */
@@ -15,7 +16,6 @@ export const SES_ALPHA_MIN = 1e-4;
 export const SES_ALPHA_MAX = 0.9999;
 
 const GRID_POINTS = 41;
-const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
 /**
  * Least-squares SES: minimizes the in-sample SSE over α and the initial level jointly. For a fixed α
@@ -46,28 +46,9 @@ export function fitSes(values: readonly number[]): SesFit {
     }
   });
   // Golden-section search on the bracket around the best grid point.
-  let a = grid[Math.max(0, best - 1)] ?? low;
-  let b = grid[Math.min(GRID_POINTS - 1, best + 1)] ?? high;
-  let c = b - GOLDEN * (b - a);
-  let d = a + GOLDEN * (b - a);
-  let fc = sseAt(c);
-  let fd = sseAt(d);
-  for (let iteration = 0; iteration < 80 && b - a > 1e-10; iteration++) {
-    if (fc <= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - GOLDEN * (b - a);
-      fc = sseAt(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + GOLDEN * (b - a);
-      fd = sseAt(d);
-    }
-  }
-  const refined = (a + b) / 2;
+  const a = grid[Math.max(0, best - 1)] ?? low;
+  const b = grid[Math.min(GRID_POINTS - 1, best + 1)] ?? high;
+  const refined = goldenSectionMinimum(sseAt, a, b, 80, 1e-10);
   const candidate = sseAt(refined) <= bestSse ? refined : (grid[best] ?? refined);
   return sesAtAlpha(values, logistic(candidate));
 }
