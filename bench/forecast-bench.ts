@@ -25,6 +25,7 @@ import {
 } from "../training/evaluation/evaluate-forecasters.js";
 import { createForecaster, stepSecondsForSeason } from "../training/model-catalog.js";
 import { runRForecastPeers } from "./r-forecast-peers.js";
+import { renderScoreChartSvg, type ChartPanel } from "./score-chart-svg.js";
 
 interface BenchDataset {
   readonly name: string;
@@ -71,6 +72,7 @@ if (!existsSync(sharedData)) {
 }
 const limit = flags.limit === undefined ? undefined : Number(flags.limit);
 const models = flags.models.split(",").filter((name) => name !== "");
+const panels: ChartPanel[] = [];
 const report: Record<string, unknown> = {
   createdAt: new Date().toISOString(),
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -111,6 +113,14 @@ for (const dataset of DATASETS.filter(
       )}\n`,
     );
   }
+  panels.push({
+    title: `M4 ${dataset.name} (${series.length} series, h=${dataset.horizon})`,
+    bars: Object.entries(scored.methods).map(([name, scores]) => ({
+      label: name,
+      value: scores.owa,
+      peer: name.startsWith("R "),
+    })),
+  });
   (report.datasets as Record<string, unknown>)[dataset.name] = {
     series: series.length,
     horizon: dataset.horizon,
@@ -124,7 +134,9 @@ for (const dataset of DATASETS.filter(
 const outPath = flags.out;
 await mkdir(dirname(outPath), { recursive: true });
 await writeFile(outPath, `${JSON.stringify(report, null, 2)}\n`);
-process.stderr.write(`\nwrote ${outPath}\n`);
+const chartPath = outPath.replace(/\.json$/, "") + "-owa.svg";
+await writeFile(chartPath, renderScoreChartSvg(panels, "OWA"));
+process.stderr.write(`\nwrote ${outPath} and ${chartPath}\n`);
 
 function runOurs(series: readonly EvaluationSeries[], dataset: BenchDataset): ForecastSet[] {
   const context = {
