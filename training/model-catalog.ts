@@ -82,13 +82,31 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
       return periods.length > 0 ? new MstlForecaster({ periods }) : new ThetaForecaster({ period: 1 });
     }
     case "auto":
-      return new AutoForecaster({
-        candidates: autoCandidates(context),
-        fallback: new SeasonalNaiveForecaster(1),
-        horizonSteps: context.horizonSteps,
-        period: Math.max(1, context.period),
-      });
+      return autoForecaster(autoCandidates(context), context);
   }
+}
+
+/**
+ * The forecaster for a list of model names from config: `["auto"]` is the full automatic set, a
+ * single name is that model, several names are the candidates automatic selection chooses among.
+ */
+export function createForecasterFor(names: readonly string[], context: ModelContext): Forecaster {
+  const [first] = names;
+  if (first === undefined) throw new RangeError("at least one model name is needed");
+  if (names.length === 1) return createForecaster(first, context);
+  return autoForecaster(
+    names.map((name) => createForecaster(name, context)),
+    context,
+  );
+}
+
+function autoForecaster(candidates: Forecaster[], context: ModelContext): AutoForecaster {
+  return new AutoForecaster({
+    candidates,
+    fallback: new SeasonalNaiveForecaster(1),
+    horizonSteps: context.horizonSteps,
+    period: Math.max(1, context.period),
+  });
 }
 
 /**

@@ -1,0 +1,282 @@
+import { readFile } from "node:fs/promises";
+import { CronExpressionParser } from "cron-parser";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { isModelName, MODEL_NAMES } from "../../training/model-catalog.js";
+import { parseDurationSeconds } from "./duration.js";
+
+/** Environment variable naming the config file when `--config` is not given. */
+export const CONFIG_ENV = "PRESAGE_CONFIG";
+
+const duration = z.string().refine((text) => parseDurationSeconds(text) !== undefined, {
+  error: "must be a duration such as 30s, 5m, 1h, 14d or 1w",
+});
+
+const cron = z.string().refine(
+  (text) => {
+    try {
+      CronExpressionParser.parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be a cron expression such as "0 */6 * * *"' },
+);
+
+const targetSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9._-]{0,62}$/,
+        "must be 1–63 of a-z, 0-9, '.', '_' or '-', starting alphanumeric",
+      ),
+    source: z.enum(["prometheus", "csv", "synthetic"]).default("prometheus"),
+    query: z.string().min(1, "must not be empty").optional(),
+    csv: z
+      .object({ path: z.string().min(1), column: z.string().min(1).default("requests") })
+      .strict()
+      .optional(),
+    seed: z.number().int().default(42),
+    step: duration.default("5m"),
+    history: duration.default("14d"),
+    horizons: z.array(duration).min(1, "must list at least one horizon").default(["30m"]),
+    seasonality: z.array(duration).default(["1d", "1w"]),
+    models: z
+      .array(z.string().refine(isModelName, { error: `must be one of ${MODEL_NAMES.join(", ")}` }))
+      .min(1)
+      .default(["auto"]),
+    schedule: cron.default("0 */6 * * *"),
+    aggregate: z.enum(["sum", "mean", "max", "min"]).optional(),
+  })
+  .strict()
+  .superRefine((target, context) => {
+    if (target.source === "prometheus" && target.query === undefined) {
+      context.addIssue({ code: "custom", path: ["query"], message: "is required when source is prometheus" });
+    }
+    if (target.source === "csv" && target.csv === undefined) {
+      context.addIssue({ code: "custom", path: ["csv"], message: "is required when source is csv" });
+    }
+    const step = parseDurationSeconds(target.step);
+    const history = parseDurationSeconds(target.history);
+    if (step !== undefined && history !== undefined && history < 10 * step) {
+      context.addIssue({
+        code: "custom",
+        path: ["history"],
+        input: target.history,
+        message: `must span at least 10 steps (${target.step})`,
+      });
+    }
+    target.horizons.forEach((horizon, index) => {
+      const seconds = parseDurationSeconds(horizon);
+      if (step !== undefined && seconds !== undefined && seconds < step) {
+        context.addIssue({
+          code: "custom",
+          path: ["horizons", index],
+          input: horizon,
+          message: `must be at least one step (${target.step})`,
+        });
+      }
+    });
+  });
+
+const configSchema = z
+  .object({
+    prometheus: z
+      .object({
+        url: z.url({ error: "must be an http(s) URL" }),
+        bearerToken: z.string().min(1).optional(),
+        bearerTokenFile: z.string().min(1).optional(),
+        headers: z.record(z.string(), z.string()).default({}),
+        timeoutMs: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .optional(),
+    redis: z
+      .object({ url: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://") })
+      .strict()
+      .optional(),
+    registry: z
+      .object({ directory: z.string().min(1).default(".presage/models") })
+      .strict()
+      .default({ directory: ".presage/models" }),
+    training: z
+      .object({
+        concurrency: z.number().int().min(1).max(64).default(2),
+        attempts: z.number().int().min(1).max(20).default(3),
+        backoffMs: z.number().int().min(0).default(5000),
+      })
+      .strict()
+      .default({ concurrency: 2, attempts: 3, backoffMs: 5000 }),
+    targets: z.array(targetSchema).min(1, "must declare at least one target"),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const seen = new Set<string>();
+    config.targets.forEach((target, index) => {
+      if (seen.has(target.name)) {
+        context.addIssue({
+          code: "custom",
+          path: ["targets", index, "name"],
+          input: target.name,
+          message: `duplicates "${target.name}"`,
+        });
+      }
+      seen.add(target.name);
+      if (target.source === "prometheus" && config.prometheus === undefined) {
+        context.addIssue({
+          code: "custom",
+          path: ["targets", index, "source"],
+          message: "is prometheus but no prometheus section is configured",
+        });
+      }
+    });
+  });
+
+type ParsedConfig = z.infer<typeof configSchema>;
+type ParsedTarget = z.infer<typeof targetSchema>;
+
+/** One forecast target with durations resolved to seconds. */
+export interface ResolvedTarget {
+  readonly name: string;
+  readonly source: ParsedTarget["source"];
+  readonly query: string;
+  readonly csv?: { readonly path: string; readonly column: string };
+  readonly seed: number;
+  readonly stepSeconds: number;
+  readonly historySeconds: number;
+  readonly horizonsSeconds: readonly number[];
+  readonly seasonalitySeconds: readonly number[];
+  readonly models: readonly string[];
+  readonly schedule: string;
+  readonly aggregate?: "sum" | "mean" | "max" | "min";
+}
+
+/** The whole configuration after validation: defaults applied, durations in seconds, deeply frozen. */
+export interface ResolvedConfig {
+  readonly prometheus?: {
+    readonly url: string;
+    readonly bearerToken?: string;
+    readonly bearerTokenFile?: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+  };
+  /** Absent means embedded mode: no Redis, jobs run in-process, models are files. */
+  readonly redis?: { readonly url: string };
+  readonly registry: { readonly directory: string };
+  readonly training: { readonly concurrency: number; readonly attempts: number; readonly backoffMs: number };
+  readonly targets: readonly ResolvedTarget[];
+}
+
+/** One thing wrong with the configuration. */
+export interface ConfigProblem {
+  /** Dotted path, e.g. `targets[1].step`. */
+  readonly field: string;
+  /** The offending value as written (JSON), when there is one. */
+  readonly value?: string;
+  readonly rule: string;
+}
+
+/** Every problem found in a configuration, reported at once. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n${problems
+        .map(
+          (problem) =>
+            `  - ${problem.field}${problem.value === undefined ? "" : ` (${problem.value})`} ${problem.rule}`,
+        )
+        .join("\n")}`,
+    );
+  }
+}
+
+/** Reads and validates a YAML config file; throws `ConfigError` listing every problem. */
+export async function loadConfigFile(path: string): Promise<ResolvedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, [
+      { field: "(file)", rule: `cannot be read: ${error instanceof Error ? error.message : String(error)}` },
+    ]);
+  }
+  return parseConfigText(text, path);
+}
+
+/** Validates YAML text; `source` names it in error messages. */
+export function parseConfigText(text: string, source = "config"): ResolvedConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(source, [
+      { field: "(yaml)", rule: error instanceof Error ? error.message : String(error) },
+    ]);
+  }
+  return resolveConfig(raw, source);
+}
+
+/** Validates an already parsed object against the schema, once, and freezes the result. */
+export function resolveConfig(raw: unknown, source = "config"): ResolvedConfig {
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((issue) => ({
+        field: formatPath(issue.path),
+        ...(issue.input === undefined || (typeof issue.input === "object" && issue.input !== null)
+          ? {}
+          : { value: JSON.stringify(issue.input) }),
+        rule: issue.message,
+      })),
+    );
+  }
+  return deepFreeze(toResolved(result.data));
+}
+
+function toResolved(config: ParsedConfig): ResolvedConfig {
+  const seconds = (text: string): number => parseDurationSeconds(text) ?? Number.NaN;
+  return {
+    ...(config.prometheus === undefined ? {} : { prometheus: config.prometheus }),
+    ...(config.redis === undefined ? {} : { redis: config.redis }),
+    registry: config.registry,
+    training: config.training,
+    targets: config.targets.map((target) => ({
+      name: target.name,
+      source: target.source,
+      query: target.query ?? target.csv?.column ?? target.name,
+      ...(target.csv === undefined ? {} : { csv: target.csv }),
+      seed: target.seed,
+      stepSeconds: seconds(target.step),
+      historySeconds: seconds(target.history),
+      horizonsSeconds: target.horizons.map(seconds),
+      seasonalitySeconds: target.seasonality.map(seconds),
+      models: target.models,
+      schedule: target.schedule,
+      ...(target.aggregate === undefined ? {} : { aggregate: target.aggregate }),
+    })),
+  };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path.reduce<string>(
+    (text, key) =>
+      typeof key === "number" ? `${text}[${key}]` : text === "" ? String(key) : `${text}.${String(key)}`,
+    "",
+  );
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
