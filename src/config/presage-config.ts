@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { dirname, resolve as resolvePath } from "node:path";
 import { CronExpressionParser } from "cron-parser";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -92,6 +93,12 @@ const configSchema = z
         timeoutMs: z.number().int().positive().default(10_000),
       })
       .strict()
+      .refine(
+        (prometheus) => prometheus.bearerToken === undefined || prometheus.bearerTokenFile === undefined,
+        {
+          error: "may set bearerToken or bearerTokenFile, not both",
+        },
+      )
       .optional(),
     redis: z
       .object({ url: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://") })
@@ -196,7 +203,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates a YAML config file; throws `ConfigError` listing every problem. */
+/**
+ * Reads and validates a YAML config file; throws `ConfigError` listing every problem. Relative CSV
+ * paths are taken relative to the config file's folder, so a config and its data can travel together.
+ */
 export async function loadConfigFile(path: string): Promise<ResolvedConfig> {
   let text: string;
   try {
@@ -206,11 +216,11 @@ export async function loadConfigFile(path: string): Promise<ResolvedConfig> {
       { field: "(file)", rule: `cannot be read: ${error instanceof Error ? error.message : String(error)}` },
     ]);
   }
-  return parseConfigText(text, path);
+  return parseConfigText(text, path, dirname(resolvePath(path)));
 }
 
-/** Validates YAML text; `source` names it in error messages. */
-export function parseConfigText(text: string, source = "config"): ResolvedConfig {
+/** Validates YAML text; `source` names it in error messages; relative CSV paths resolve against `baseDir`. */
+export function parseConfigText(text: string, source = "config", baseDir?: string): ResolvedConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -219,11 +229,11 @@ export function parseConfigText(text: string, source = "config"): ResolvedConfig
       { field: "(yaml)", rule: error instanceof Error ? error.message : String(error) },
     ]);
   }
-  return resolveConfig(raw, source);
+  return resolveConfig(raw, source, baseDir);
 }
 
 /** Validates an already parsed object against the schema, once, and freezes the result. */
-export function resolveConfig(raw: unknown, source = "config"): ResolvedConfig {
+export function resolveConfig(raw: unknown, source = "config", baseDir?: string): ResolvedConfig {
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(
@@ -237,10 +247,10 @@ export function resolveConfig(raw: unknown, source = "config"): ResolvedConfig {
       })),
     );
   }
-  return deepFreeze(toResolved(result.data));
+  return deepFreeze(toResolved(result.data, baseDir));
 }
 
-function toResolved(config: ParsedConfig): ResolvedConfig {
+function toResolved(config: ParsedConfig, baseDir: string | undefined): ResolvedConfig {
   const seconds = (text: string): number => parseDurationSeconds(text) ?? Number.NaN;
   return {
     ...(config.prometheus === undefined ? {} : { prometheus: config.prometheus }),
@@ -251,7 +261,14 @@ function toResolved(config: ParsedConfig): ResolvedConfig {
       name: target.name,
       source: target.source,
       query: target.query ?? target.csv?.column ?? target.name,
-      ...(target.csv === undefined ? {} : { csv: target.csv }),
+      ...(target.csv === undefined
+        ? {}
+        : {
+            csv: {
+              ...target.csv,
+              path: baseDir === undefined ? target.csv.path : resolvePath(baseDir, target.csv.path),
+            },
+          }),
       seed: target.seed,
       stepSeconds: seconds(target.step),
       historySeconds: seconds(target.history),

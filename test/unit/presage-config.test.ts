@@ -108,3 +108,23 @@ describe("presage config", () => {
     expect(() => parseConfigText("targets: [", "bad.yaml")).toThrow(ConfigError);
   });
 });
+
+describe("presage config paths and secrets", () => {
+  it("refuses both a bearer token and a token file", () => {
+    expect(() =>
+      resolveConfig({
+        prometheus: { url: "http://prom:9090", bearerToken: "t", bearerTokenFile: "/run/token" },
+        targets: [{ name: "web", query: "up" }],
+      }),
+    ).toThrow(/prometheus may set bearerToken or bearerTokenFile, not both/);
+  });
+
+  it("resolves relative CSV paths against the config file's folder", () => {
+    const config = parseConfigText(
+      "targets:\n  - name: nasa\n    source: csv\n    csv: { path: data/trace.csv }\n",
+      "c.yaml",
+      "/etc/presage",
+    );
+    expect(config.targets[0]?.csv?.path).toBe("/etc/presage/data/trace.csv");
+  });
+});
