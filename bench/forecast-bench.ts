@@ -3,7 +3,7 @@
  * R's `forecast` package run on the same series in the same run (when Rscript + forecast are
  * installed). Prints one table per data set with accuracy and time ratios, writes JSON.
  *
- * Flags: --only hourly|weekly  --limit N  --models a,b  --skip-r  --r-workers N
+ * Flags: --only hourly|weekly  --limit N  --models a,b  --skip-r  --r-workers N  --r-methods a,b
  *        --r-timeout-seconds S (per R method and series; over it R falls back to snaive, counted)
  *        --out file.json
  */
@@ -62,6 +62,7 @@ const { values: flags } = parseArgs({
     "skip-r": { type: "boolean", default: false },
     "r-workers": { type: "string", default: "2" },
     "r-timeout-seconds": { type: "string", default: "60" },
+    "r-methods": { type: "string", default: R_METHODS.join(",") },
     out: { type: "string", default: join(repoRoot, "bench-results", "forecast-bench.json") },
   },
 });
@@ -179,7 +180,7 @@ async function runR(
     testCsv,
     season: dataset.season,
     horizon: dataset.horizon,
-    methods: R_METHODS,
+    methods: flags["r-methods"].split(",").filter((name) => name !== ""),
     workers: Number(flags["r-workers"]),
     timeoutSeconds: Number(flags["r-timeout-seconds"]),
     ...(limit === undefined ? {} : { limit }),
