@@ -1,6 +1,8 @@
 import { CliError } from "./cli-error.js";
 import { runEvalForecastCommand } from "./eval-forecast-command.js";
 import { runRunCommand } from "./run-command.js";
+import { runTrainCommand } from "./train-command.js";
+import { runWorkerCommand } from "./worker-command.js";
 
 const USAGE = `presage — predictive scaling, capacity planning and self-healing for Kubernetes
 
@@ -12,6 +14,14 @@ Usage:
                         [--models auto,ets,theta,snaive,…] [--limit N] [--json out.json]
                         [--step-seconds S]   (default: inferred from M4 season/horizon pairs)
       Score forecasting methods on M4-format data (sMAPE, MASE, OWA, MSIS, coverage).
+  presage train --config <file> [--target <name>]…      (or PRESAGE_CONFIG=<file>)
+      Train the targets now, in this process (progress on stderr), and print per target:
+      version, promoted, backtest MASE, coverage, reason. Exit code 1 if any target failed.
+  presage worker --config <file> [--metrics-port 9464] [--metrics-host 0.0.0.0]
+                 [--shutdown-grace-ms 25000] [--lock-duration-ms 30000]
+                 [--stalled-interval-ms 30000] [--name <worker name>]
+      Run training jobs until SIGTERM/SIGINT: a BullMQ worker with per-target cron
+      schedules when redis.url is set, in-process schedules otherwise. Serves /metrics.
   presage help
 `;
 
@@ -23,6 +33,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       case "run":
         await runRunCommand(rest);
         return 0;
+      case "train":
+        return await runTrainCommand(rest);
+      case "worker":
+        return await runWorkerCommand(rest);
       case "eval": {
         const [what, ...args] = rest;
         if (what === "forecast") {
