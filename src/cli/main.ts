@@ -18,7 +18,7 @@ Usage:
       Train the targets now, in this process (progress on stderr), and print per target:
       version, promoted, backtest MASE, coverage, reason. Exit code 1 if any target failed.
   presage worker --config <file> [--metrics-port 9464] [--metrics-host 0.0.0.0]
-                 [--shutdown-grace-ms 25000] [--lock-duration-ms 30000]
+                 [--shutdown-grace-ms 25000] [--lock-duration-ms 120000]
                  [--stalled-interval-ms 30000] [--name <worker name>]
       Run training jobs until SIGTERM/SIGINT: a BullMQ worker with per-target cron
       schedules when redis.url is set, in-process schedules otherwise. Serves /metrics.

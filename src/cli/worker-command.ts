@@ -29,7 +29,11 @@ export interface WorkerCommandOptions {
    * @defaultValue 25_000
    */
   readonly shutdownGraceMs: number;
-  /** BullMQ job lock. @defaultValue 30_000 */
+  /**
+   * BullMQ job lock. Training is CPU-bound on the main thread and the lock can only be renewed between
+   * stages, so it must outlast the longest stage (measured: ~15 s for 14 days of 1-minute data).
+   * @defaultValue 120_000
+   */
   readonly lockDurationMs: number;
   /** BullMQ stalled-job check interval. @defaultValue 30_000 */
   readonly stalledIntervalMs: number;
@@ -216,7 +220,7 @@ function parseWorkerArgs(argv: readonly string[]): WorkerCommandOptions {
         "metrics-port": { type: "string", default: "9464" },
         "metrics-host": { type: "string", default: "0.0.0.0" },
         "shutdown-grace-ms": { type: "string", default: "25000" },
-        "lock-duration-ms": { type: "string", default: "30000" },
+        "lock-duration-ms": { type: "string", default: "120000" },
         "stalled-interval-ms": { type: "string", default: "30000" },
         name: { type: "string", default: `${hostname()}-${process.pid}` },
       },

@@ -103,10 +103,12 @@ export async function trainTarget(input: TrainTargetInput): Promise<TrainTargetR
     );
   }
 
+  await yieldToEventLoop();
   progress(0.6, "comparing with the current model");
   const champion = await registry.current(target.name);
   const decision = decide(champion, values, startMs, stepMs, backtest, now);
 
+  await yieldToEventLoop();
   progress(0.7, "fitting on all history");
   const fitted = createForecasterFor(target.models, context).fit(series);
 
@@ -131,6 +133,16 @@ export async function trainTarget(input: TrainTargetInput): Promise<TrainTargetR
   if (decision.promoted) await registry.promote(target.name, saved.version);
   progress(1, decision.promoted ? "promoted" : "kept current model");
   return { artifact: saved, promoted: decision.promoted, reason: decision.reason };
+}
+
+/**
+ * Fitting is synchronous CPU work; between stages, let timers run (job lock renewal, signal handlers)
+ * so a long training does not look like a stalled job.
+ */
+async function yieldToEventLoop(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    setImmediate(resolve);
+  });
 }
 
 function decide(
