@@ -80,10 +80,14 @@ export class FittedSeasonalNaive implements FittedModel {
     };
   }
 
+  /** A missing new value is taken as what the model predicted for it, so the season keeps its phase. */
   update(newValues: readonly number[]): FittedModel {
-    const finite = newValues.filter(Number.isFinite);
-    const lastSeason = [...this.state.lastSeason, ...finite].slice(-this.state.period);
-    return new FittedSeasonalNaive({ ...this.state, lastSeason });
+    const season = [...this.state.lastSeason];
+    for (const value of newValues) {
+      const predicted = season[season.length - this.state.period] ?? Number.NaN;
+      season.push(Number.isFinite(value) ? value : predicted);
+    }
+    return new FittedSeasonalNaive({ ...this.state, lastSeason: season.slice(-this.state.period) });
   }
 
   toJSON(): SeasonalNaiveState {

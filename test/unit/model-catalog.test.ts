@@ -83,3 +83,14 @@ describe("model catalog", () => {
     });
   });
 });
+
+describe("seasonal naive update", () => {
+  it("keeps the seasonal phase when new values are missing", () => {
+    const fitted = createForecaster("snaive", { period: 4, horizonSteps: 4, stepSeconds: 21_600 }).fit({
+      values: [1, 2, 3, 4, 1, 2, 3, 4],
+      stepSeconds: 21_600,
+    });
+    const advanced = fitted.update([10, Number.NaN]);
+    expect(advanced.predict(4).mean).toEqual([3, 4, 10, 2]);
+  });
+});
