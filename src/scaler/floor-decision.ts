@@ -48,7 +48,16 @@ export interface FloorInput {
    * Replicas the forecast asks for: ceil(q-quantile of predicted load over [now + lead, now + lead +
    * window] / per-pod capacity); undefined when there is no forecast.
    */
-  readonly forecast?: { readonly requiredReplicas: number; readonly createdAtMs: number };
+  readonly forecast?: {
+    readonly requiredReplicas: number;
+    /**
+     * When the forecast was made; its age is what `maxForecastAgeMs` limits. The scaler loop uses the
+     * time of the newest observed data point, so a source that stopped delivering makes it stale.
+     */
+    readonly createdAtMs: number;
+    /** How `requiredReplicas` was computed, e.g. "q0.9 of 8.3k / 700 per pod"; quoted in the decision detail. */
+    readonly detail?: string;
+  };
   /** Why there is no forecast, when there is none (for the reason detail). */
   readonly forecastError?: string;
   /** True while the error-rate/availability guard is tripped. */
