@@ -1,0 +1,204 @@
+import { ApiException } from "@kubernetes/client-node";
+import { ScalerError, ScalerErrorCode } from "../scaler-error.js";
+
+/** What presage was doing when a Kubernetes API request failed: the RBAC verb and the object. */
+export interface KubeRequestContext {
+  /** The RBAC verb: `get`, `list`, `create`, `update`, `patch`. */
+  readonly verb: string;
+  /** Plural resource name, e.g. `horizontalpodautoscalers`. */
+  readonly resource: string;
+  /** API group, `""` for the core group. */
+  readonly group: string;
+  /** Undefined for a request across all namespaces. */
+  readonly namespace?: string | undefined;
+  /** Undefined for collection requests (list, create). */
+  readonly name?: string | undefined;
+}
+
+/** The parts of a Kubernetes `Status` error body presage reads. */
+interface StatusBody {
+  readonly message?: string;
+  readonly reason?: string;
+  readonly details?: { readonly retryAfterSeconds?: number };
+}
+
+/**
+ * A Kubernetes API request that failed: with the HTTP status (undefined when no answer came, e.g. the
+ * connection was refused), the `Status` reason and message the server sent, and how long it asked us
+ * to wait (`Retry-After`). Wraps client-node's `ApiException` (or the network error) as `cause`.
+ */
+export class KubeRequestError extends Error {
+  override readonly name = "KubeRequestError";
+  constructor(
+    readonly context: KubeRequestContext,
+    /** HTTP status; undefined when the request got no answer. */
+    readonly status: number | undefined,
+    /** The `Status` reason (`Conflict`, `Forbidden`, ...), when the body was a Status. */
+    readonly reason: string | undefined,
+    /** The server's own message, or the network error's. */
+    readonly serverMessage: string,
+    /** From `Retry-After` (or `details.retryAfterSeconds`), when the server sent one. */
+    readonly retryAfterMs: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${context.verb} ${describeObject(context)} failed${status === undefined ? "" : ` with HTTP ${status}${reason === undefined ? "" : ` ${reason}`}`}: ${serverMessage}`,
+      options,
+    );
+  }
+
+  /** The request was sent but no answer came (connection refused or reset, timeout). */
+  get network(): boolean {
+    return this.status === undefined && isNetworkFailure(this.cause);
+  }
+
+  /** Worth another attempt: 409 Conflict (re-read and re-apply), 429, 5xx, or a network failure. */
+  get retryable(): boolean {
+    if (this.status === undefined) return this.network;
+    return this.status === 409 || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** `horizontalpodautoscalers.autoscaling "web" in namespace "shop"`. */
+export function describeObject(context: KubeRequestContext): string {
+  const resource = context.group === "" ? context.resource : `${context.resource}.${context.group}`;
+  const name = context.name === undefined ? "" : ` "${context.name}"`;
+  const where =
+    context.namespace === undefined ? " in all namespaces" : ` in namespace "${context.namespace}"`;
+  return `${resource}${name}${where}`;
+}
+
+/**
+ * Turns whatever a client-node call threw into a {@link KubeRequestError}. client-node v2 throws
+ * `ApiException` for non-2xx answers, with `body` the raw response text (a JSON `Status` from a real
+ * API server) and `headers` keyed in lower case; a request that got no answer rejects with undici's
+ * `TypeError("fetch failed")`, its `cause` saying why (ECONNREFUSED, ...).
+ */
+export function toKubeRequestError(thrown: unknown, context: KubeRequestContext): KubeRequestError {
+  if (thrown instanceof KubeRequestError) return thrown;
+  if (thrown instanceof ApiException) {
+    const exception = thrown as ApiException<unknown>;
+    const body = parseStatusBody(exception.body);
+    const header = exception.headers["retry-after"];
+    const headerSeconds = header === undefined ? Number.NaN : Number(header);
+    const retryAfterSeconds = Number.isFinite(headerSeconds)
+      ? headerSeconds
+      : body.details?.retryAfterSeconds;
+    return new KubeRequestError(
+      context,
+      exception.code,
+      body.reason,
+      body.message ?? `the server answered HTTP ${exception.code} without a Status body`,
+      retryAfterSeconds === undefined ? undefined : Math.max(0, retryAfterSeconds * 1000),
+      { cause: thrown },
+    );
+  }
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  const detail = error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+  return new KubeRequestError(context, undefined, undefined, detail, undefined, { cause: error });
+}
+
+/**
+ * undici's `fetch` rejects with `TypeError("fetch failed")` whose `cause` carries a code (`ECONNREFUSED`,
+ * `UND_ERR_SOCKET`, ...); anything else thrown before an answer — e.g. client-node refusing a plain
+ * `http://` server without `skipTLSVerify` — is a configuration problem that no retry mends.
+ */
+function isNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof TypeError && error.message === "fetch failed") return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
+}
+
+function parseStatusBody(body: unknown): StatusBody {
+  let value: unknown = body;
+  if (typeof body === "string") {
+    try {
+      value = JSON.parse(body) as unknown;
+    } catch {
+      return { message: body.trim().slice(0, 300) || undefined };
+    }
+  }
+  if (typeof value !== "object" || value === null) return {};
+  const record = value as Record<string, unknown>;
+  const details = typeof record.details === "object" && record.details !== null ? record.details : undefined;
+  const retryAfterSeconds = (details as Record<string, unknown> | undefined)?.retryAfterSeconds;
+  return {
+    ...(typeof record.message === "string" ? { message: record.message } : {}),
+    ...(typeof record.reason === "string" ? { reason: record.reason } : {}),
+    ...(typeof retryAfterSeconds === "number" ? { details: { retryAfterSeconds } } : {}),
+  };
+}
+
+/** Runs one client-node call; a failure becomes a {@link KubeRequestError} naming verb and object. */
+export async function kubeRequest<T>(context: KubeRequestContext, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toKubeRequestError(error, context);
+  }
+}
+
+/**
+ * The scaler's view of a failed request (after retries, where they apply): a `ScalerError` with a
+ * stable code and a message that says what to do — for 403, which verb on which resource the
+ * ServiceAccount's RBAC lacks.
+ */
+export function toScalerError(error: KubeRequestError, attempts: number): ScalerError {
+  const { context, status } = error;
+  const object = describeObject(context);
+  const after = attempts > 1 ? ` (after ${attempts} attempts)` : "";
+  if (status === 401) {
+    return new ScalerError(
+      ScalerErrorCode.forbidden,
+      `${context.verb} ${object}: the API server rejected presage's credentials (401 Unauthorized): ${error.serverMessage}. Check the ServiceAccount token or kubeconfig.`,
+      { cause: error },
+    );
+  }
+  if (status === 403) {
+    const group = context.group === "" ? '"" (core)' : `"${context.group}"`;
+    const scope =
+      context.namespace === undefined ? "a ClusterRole" : `a Role in "${context.namespace}" or a ClusterRole`;
+    return new ScalerError(
+      ScalerErrorCode.forbidden,
+      `presage may not ${context.verb} ${object} (403 Forbidden): RBAC must grant verb "${context.verb}" on resource "${context.resource}" in API group ${group} through ${scope} bound to presage's ServiceAccount (see deploy/rbac.yaml). Server said: ${error.serverMessage}`,
+      { cause: error },
+    );
+  }
+  if (status === 404) {
+    return new ScalerError(
+      ScalerErrorCode.hpaNotFound,
+      `${object} does not exist (404): ${error.serverMessage}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (status === 400 || status === 415 || status === 422) {
+    return new ScalerError(
+      ScalerErrorCode.invalidPatch,
+      `the API server rejected ${context.verb} ${object} as invalid (${status}${error.reason === undefined ? "" : ` ${error.reason}`}): ${error.serverMessage}`,
+      { cause: error },
+    );
+  }
+  if (status === 409) {
+    return new ScalerError(
+      ScalerErrorCode.conflict,
+      `${context.verb} ${object} kept conflicting with other writers${after}: ${error.serverMessage}`,
+      { cause: error },
+    );
+  }
+  const what =
+    status === undefined
+      ? error.network
+        ? "got no answer"
+        : "could not be sent"
+      : status === 429
+        ? "was throttled (429)"
+        : `failed with HTTP ${status}`;
+  return new ScalerError(
+    ScalerErrorCode.unavailable,
+    `${context.verb} ${object} ${what}${after}: ${error.serverMessage}`,
+    { cause: error },
+  );
+}
