@@ -1,6 +1,8 @@
 import { CliError } from "./cli-error.js";
 import { runEvalForecastCommand } from "./eval-forecast-command.js";
 import { runRunCommand } from "./run-command.js";
+import { runScaleCommand } from "./scale-command.js";
+import { runSimulateCommand } from "./simulate-command.js";
 import { runTrainCommand } from "./train-command.js";
 import { runWorkerCommand } from "./worker-command.js";
 
@@ -22,6 +24,18 @@ Usage:
                  [--stalled-interval-ms 30000] [--name <worker name>]
       Run training jobs until SIGTERM/SIGINT: a BullMQ worker with per-target cron
       schedules when redis.url is set, in-process schedules otherwise. Serves /metrics.
+  presage scale [--ticks N] [--tick-ms 1000] [--mode active|shadow] [--seed N] [--verbose]
+      The scaler loop on embedded defaults: a simulated cluster fed by the synthetic
+      workload (1 tick = 5 simulated minutes); prints each floor decision live.
+  presage simulate --trace <csv> --pod-capacity <load per pod per step | peak/N>
+                   [--column requests] [--step 60] [--target-utilization 0.7] [--startup 180s]
+                   [--quantile 0.9] [--lag 60s] [--window 15m] [--warmup 7d] [--train-window 14d]
+                   [--retrain-every 1d] [--min-replicas 1] [--max-replicas 100] [--model auto]
+                   [--sweep [--sweep-targets 0.5,…] [--sweep-quantiles 0.5,…]]
+                   [--json out.json] [--chart out.svg] [--chart-hours 6]
+      Replay a load trace through the reactive Kubernetes HPA, the HPA under presage's
+      floors (forecasts use only past data) and a perfect-foresight oracle; report
+      pod-hours and under-provisioning per policy. --sweep compares at equal pod-hours.
   presage help
 `;
 
@@ -32,6 +46,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     switch (command) {
       case "run":
         await runRunCommand(rest);
+        return 0;
+      case "scale":
+        return await runScaleCommand(rest);
+      case "simulate":
+        await runSimulateCommand(rest);
         return 0;
       case "train":
         return await runTrainCommand(rest);

@@ -164,3 +164,15 @@ describe("presage run", () => {
     expect(stdout).toContain("● forecast");
   });
 });
+
+describe("presage scale", () => {
+  it("runs the scaler loop on a simulated cluster, prints decisions and restores the baseline", async () => {
+    const { stdout } = await run("node", [cli, "scale", "--ticks", "3", "--tick-ms", "0"]);
+    expect(stdout).toContain("simulated cluster, synthetic workload");
+    expect(stdout).toMatch(/^model v1: auto\[/m);
+    const rows = stdout.split("\n").filter((line) => /^\d{4}-\d\d-\d\d \d\d:\d\d /.test(line));
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/ raise$/);
+    expect(stdout).toContain("baseline minReplicas restored (2)");
+  });
+});

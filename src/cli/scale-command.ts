@@ -1,0 +1,149 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { trainTarget } from "../../training/pipeline/train-target.js";
+import { codeVersion } from "../code-version.js";
+import { ScalerLoop, type DecisionRecord } from "../scaler/scaler-loop.js";
+import { SimulatedCluster } from "../scaler/simulated-cluster.js";
+import type { ScalerMode } from "../scaler/scaler-target.js";
+import { SyntheticMetricSource } from "../sources/synthetic-metric-source.js";
+import { FileModelRegistry } from "../storage/file-model-registry.js";
+import { CliError } from "./cli-error.js";
+
+const STEP_SECONDS = 300;
+const SIMULATED_TICK_MS = 5 * 60_000;
+const HPA = { namespace: "shop", name: "web" } as const;
+const POD_CAPACITY = 25;
+
+/**
+ * `presage scale` on embedded defaults: the scaler loop, unchanged, against a simulated cluster fed by
+ * the synthetic workload. A model is trained on 14 days of history first; then each tick (one real
+ * second = five simulated minutes) the loop advances the model with the newest points, forecasts,
+ * decides the HPA floor and acts on the simulated HPA, whose replicas follow a reactive rule. Decisions
+ * are printed live. The in-cluster composition (Kubernetes actuator, Lease election) is not wired yet.
+ */
+export async function runScaleCommand(argv: readonly string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        ticks: { type: "string", default: "0" },
+        "tick-ms": { type: "string", default: "1000" },
+        seed: { type: "string", default: "42" },
+        mode: { type: "string", default: "active" },
+        verbose: { type: "boolean", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  const ticks = Number(values.ticks);
+  const tickMs = Number(values["tick-ms"]);
+  const seed = Number(values.seed);
+  const mode: ScalerMode | undefined =
+    values.mode === "active" || values.mode === "shadow" ? values.mode : undefined;
+  const problems: string[] = [];
+  if (!Number.isInteger(ticks) || ticks < 0)
+    problems.push(`--ticks (${values.ticks}) must be an integer ≥ 0 (0: until Ctrl-C)`);
+  if (!Number.isInteger(tickMs) || tickMs < 0)
+    problems.push(`--tick-ms (${values["tick-ms"]}) must be an integer ≥ 0`);
+  if (!Number.isInteger(seed)) problems.push(`--seed (${values.seed}) must be an integer`);
+  if (mode === undefined) problems.push(`--mode (${values.mode}) must be active or shadow`);
+  if (problems.length > 0 || mode === undefined) throw new CliError(problems.join("\n"));
+
+  const out = process.stdout;
+  const dir = await mkdtemp(join(tmpdir(), "presage-scale-"));
+  const registry = new FileModelRegistry({ directory: dir });
+  const source = new SyntheticMetricSource({ seed });
+  let simulatedNowMs = Math.floor(Date.now() / (STEP_SECONDS * 1000)) * STEP_SECONDS * 1000;
+  try {
+    out.write(
+      `presage scale: embedded defaults — simulated cluster, synthetic workload (seed ${seed}), mode ${mode}\n`,
+    );
+    const history = await source.fetchRange({
+      query: "rps",
+      startMs: simulatedNowMs - 14 * 86_400_000,
+      endMs: simulatedNowMs,
+      stepSeconds: STEP_SECONDS,
+    });
+    const trained = await trainTarget({
+      target: {
+        name: "shop.web",
+        stepSeconds: STEP_SECONDS,
+        horizonSteps: 4,
+        seasonalitySeconds: [86_400, 604_800],
+        models: ["auto"],
+      },
+      history,
+      registry,
+      codeVersion: codeVersion(),
+    });
+    out.write(
+      `model v${trained.artifact.version}: ${trained.artifact.modelName} (backtest MASE ${trained.artifact.backtest.mase.toFixed(3)})\n`,
+    );
+    const cluster = new SimulatedCluster([
+      { ...HPA, minReplicas: 2, maxReplicas: 40, podCapacity: POD_CAPACITY, targetUtilization: 0.7 },
+    ]);
+    const loop = new ScalerLoop({
+      actuator: cluster,
+      registry,
+      source,
+      discover: false,
+      targets: [
+        {
+          name: "shop.web",
+          hpa: HPA,
+          loadQuery: "rps",
+          podCapacity: POD_CAPACITY,
+          mode,
+          leadMs: 180_000,
+          windowMs: 900_000,
+        },
+      ],
+      now: () => simulatedNowMs,
+      log: (line) => {
+        if (values.verbose) process.stderr.write(`${line}\n`);
+      },
+    });
+    out.write("time (UTC)         load  forecast  needs  floor  replicas  reason\n");
+    const signal = { stopped: false };
+    const stop = (): void => {
+      signal.stopped = true;
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    for (let tick = 0; (ticks === 0 || tick < ticks) && !signal.stopped; tick++) {
+      await loop.tick();
+      const record = loop.decisions({ limit: 1 })[0];
+      const load = source.valueAt(simulatedNowMs);
+      const hpa = cluster.reconcile(HPA, load);
+      if (record) out.write(`${formatDecision(record, load, hpa.currentReplicas)}\n`);
+      simulatedNowMs += SIMULATED_TICK_MS;
+      if (tickMs > 0) await new Promise((resolve) => setTimeout(resolve, tickMs));
+    }
+    await loop.stop({ restore: true });
+    out.write(`stopped; baseline minReplicas restored (${cluster.hpa(HPA)?.minReplicas ?? "?"})\n`);
+    return 0;
+  } finally {
+    await registry.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function formatDecision(record: DecisionRecord, load: number, replicas: number): string {
+  const time = new Date(record.atMs).toISOString().slice(0, 16).replace("T", " ");
+  const peak = record.forecast ? record.forecast.peakLoad.toFixed(0) : "—";
+  const needs = record.forecast ? String(record.forecast.requiredReplicas) : "—";
+  return [
+    time,
+    load.toFixed(0).padStart(5),
+    peak.padStart(8),
+    needs.padStart(5),
+    String(record.decision.floor).padStart(5),
+    String(replicas).padStart(8),
+    ` ${record.decision.reason}`,
+  ].join("  ");
+}
