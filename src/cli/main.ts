@@ -27,6 +27,10 @@ Usage:
   presage scale [--ticks N] [--tick-ms 1000] [--mode active|shadow] [--seed N] [--verbose]
       The scaler loop on embedded defaults: a simulated cluster fed by the synthetic
       workload (1 tick = 5 simulated minutes); prints each floor decision live.
+  presage scale --kubernetes --config <file> [--kubeconfig <file>] [--lease-namespace ns]
+                [--metrics-port 9465]
+      In-cluster: manage HPAs annotated presage.io/enabled="true", acting only while
+      holding the Lease; restores floors and releases the Lease on SIGTERM.
   presage simulate --trace <csv> --pod-capacity <load per pod per step | peak/N>
                    [--column requests] [--step 60] [--target-utilization 0.7] [--startup 180s]
                    [--quantile 0.9] [--lag 60s] [--window 15m] [--warmup 7d] [--train-window 14d]

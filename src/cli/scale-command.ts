@@ -10,6 +10,14 @@ import type { ScalerMode } from "../scaler/scaler-target.js";
 import { SyntheticMetricSource } from "../sources/synthetic-metric-source.js";
 import { FileModelRegistry } from "../storage/file-model-registry.js";
 import { CliError } from "./cli-error.js";
+import { hostname } from "node:os";
+import { CONFIG_ENV, ConfigError, loadConfigFile } from "../config/presage-config.js";
+import { InClusterScaler } from "../scaler/in-cluster-scaler.js";
+import { loadKubeConfig } from "../scaler/kubernetes/load-kube-config.js";
+import { ScalerMetrics } from "../scaler/scaler-metrics.js";
+import { PrometheusMetricSource } from "../sources/prometheus-metric-source.js";
+import { startMetricsServer } from "../telemetry/metrics-server.js";
+import { openModelRegistry } from "../training-runtime/open-model-registry.js";
 
 const STEP_SECONDS = 300;
 const SIMULATED_TICK_MS = 5 * 60_000;
@@ -34,11 +42,24 @@ export async function runScaleCommand(argv: readonly string[]): Promise<number> 
         seed: { type: "string", default: "42" },
         mode: { type: "string", default: "active" },
         verbose: { type: "boolean", default: false },
+        kubernetes: { type: "boolean", default: false },
+        config: { type: "string" },
+        kubeconfig: { type: "string" },
+        "lease-namespace": { type: "string" },
+        "metrics-port": { type: "string", default: "9465" },
       },
       strict: true,
     }).values;
   } catch (error) {
     throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.kubernetes) {
+    return runInCluster({
+      configPath: values.config ?? process.env[CONFIG_ENV],
+      kubeconfigPath: values.kubeconfig,
+      leaseNamespace: values["lease-namespace"] ?? process.env.POD_NAMESPACE ?? "presage",
+      metricsPort: Number(values["metrics-port"]),
+    });
   }
   const ticks = Number(values.ticks);
   const tickMs = Number(values["tick-ms"]);
@@ -131,6 +152,59 @@ export async function runScaleCommand(argv: readonly string[]): Promise<number> 
     await registry.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `presage scale --kubernetes --config <file>`: in a pod (or against a kubeconfig), discover annotated
+ * HPAs, forecast from the configured Prometheus and registry, and act while holding the Lease. Runs
+ * until SIGTERM/SIGINT, then restores its floors and releases the Lease.
+ */
+async function runInCluster(options: {
+  readonly configPath: string | undefined;
+  readonly kubeconfigPath: string | undefined;
+  readonly leaseNamespace: string;
+  readonly metricsPort: number;
+}): Promise<number> {
+  if (options.configPath === undefined)
+    throw new CliError(`--config <file> (or ${CONFIG_ENV}) is required with --kubernetes`);
+  if (!Number.isInteger(options.metricsPort) || options.metricsPort < 0) {
+    throw new CliError(`--metrics-port must be an integer ≥ 0`);
+  }
+  let config;
+  try {
+    config = await loadConfigFile(options.configPath);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+  if (config.prometheus === undefined)
+    throw new CliError(`${options.configPath}: a prometheus section is required with --kubernetes`);
+  const registry = openModelRegistry(config);
+  const metrics = new ScalerMetrics();
+  const scaler = new InClusterScaler({
+    kubeConfig: loadKubeConfig(
+      options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath },
+    ),
+    registry,
+    source: new PrometheusMetricSource(config.prometheus),
+    leaseNamespace: options.leaseNamespace,
+    identity: process.env.POD_NAME ?? hostname(),
+    metrics,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  const server = await startMetricsServer(metrics.registry, options.metricsPort);
+  await scaler.start();
+  process.stdout.write(
+    `presage scale: in-cluster, lease ${options.leaseNamespace}/presage-scaler, metrics on :${server.port}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  await scaler.stop();
+  await server.close();
+  await registry.close();
+  return 0;
 }
 
 function formatDecision(record: DecisionRecord, load: number, replicas: number): string {
