@@ -33,8 +33,9 @@ Usage:
       holding the Lease; restores floors and releases the Lease on SIGTERM.
   presage simulate --trace <csv> --pod-capacity <load per pod per step | peak/N>
                    [--column requests] [--step 60] [--target-utilization 0.7] [--startup 180s]
-                   [--quantile 0.9] [--lag 60s] [--window 15m] [--warmup 7d] [--train-window 14d]
-                   [--retrain-every 1d] [--min-replicas 1] [--max-replicas 100] [--model auto]
+                   [--quantile 0.9] [--lag 60s] [--window 15m] [--scale-down-cooldown 10m]
+                   [--warmup 7d] [--train-window 14d] [--retrain-every 1d] [--min-replicas 1]
+                   [--max-replicas 100] [--model auto]
                    [--sweep [--sweep-targets 0.5,…] [--sweep-quantiles 0.5,…]]
                    [--json out.json] [--chart out.svg] [--chart-hours 6]
       Replay a load trace through the reactive Kubernetes HPA, the HPA under presage's
