@@ -11,7 +11,7 @@ import {
   type TrainQueue,
 } from "../../jobs/train-queue.js";
 import { startFakePrometheus, type FakePrometheus } from "../support/jobs-fake-prometheus.js";
-import { waitFor, writeConfig } from "../support/jobs-harness.js";
+import { naivePrometheusTargets, waitFor, writeConfig } from "../support/jobs-harness.js";
 import { startWorkerProcess, type WorkerProcess } from "../support/jobs-worker-process.js";
 import { startRedis, type RealRedis } from "../support/real-redis.js";
 
@@ -73,16 +73,7 @@ describe("presage workers when Redis crashes mid-run", () => {
       prometheus: { url: prometheus.url, timeoutMs: 20_000 },
       redis: { url: redis.url },
       training: { concurrency: 2, attempts: 8, backoffMs: 200 },
-      targets: TARGETS.map((name) => ({
-        name,
-        query: `sum(rate(http_requests_total{service="${name}"}[1m]))`,
-        step: "1m",
-        history: "1d",
-        horizons: ["5m"],
-        seasonality: [],
-        models: ["naive"],
-        schedule: "0 0 1 1 *",
-      })),
+      targets: naivePrometheusTargets(TARGETS),
     });
     workers = await Promise.all(
       ["worker-a", "worker-b"].map((name) => startWorkerProcess({ configPath, name })),

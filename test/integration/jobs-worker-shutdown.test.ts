@@ -11,7 +11,7 @@ import {
   type TrainQueue,
 } from "../../jobs/train-queue.js";
 import { startFakePrometheus, type FakePrometheus } from "../support/jobs-fake-prometheus.js";
-import { waitFor, waitForJobState, writeConfig } from "../support/jobs-harness.js";
+import { naivePrometheusTargets, waitFor, waitForJobState, writeConfig } from "../support/jobs-harness.js";
 import { startWorkerProcess, type WorkerProcess } from "../support/jobs-worker-process.js";
 import { startRedis, type RealRedis } from "../support/real-redis.js";
 
@@ -40,16 +40,7 @@ describe("presage worker processes on a real Redis: shutdown mid-job", () => {
       prometheus: { url: prometheus.url, timeoutMs: 20_000 },
       redis: { url: redis.url },
       training: { concurrency: 1, attempts: 3, backoffMs: 200 },
-      targets: TARGETS.map((name) => ({
-        name,
-        query: `sum(rate(http_requests_total{service="${name}"}[1m]))`,
-        step: "1m",
-        history: "1d",
-        horizons: ["5m"],
-        seasonality: [],
-        models: ["naive"],
-        schedule: "0 0 1 1 *",
-      })),
+      targets: naivePrometheusTargets(TARGETS),
     });
     queue = createTrainQueue({ url: redis.url }, { attempts: 3, backoffMs: 200 });
     registry = new RedisModelRegistry({ url: redis.url });

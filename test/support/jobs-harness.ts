@@ -43,3 +43,20 @@ export async function waitForJobState(
     timeoutMs,
   );
 }
+
+/**
+ * Config targets that read `http_requests_total` of a service from Prometheus and train a naive model
+ * on one day of 1-minute data: fast to train, for tests of job mechanics rather than of forecasting.
+ */
+export function naivePrometheusTargets(names: readonly string[]): Record<string, unknown>[] {
+  return names.map((name) => ({
+    name,
+    query: `sum(rate(http_requests_total{service="${name}"}[1m]))`,
+    step: "1m",
+    history: "1d",
+    horizons: ["5m"],
+    seasonality: [],
+    models: ["naive"],
+    schedule: "0 0 1 1 *",
+  }));
+}
