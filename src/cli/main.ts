@@ -9,9 +9,10 @@ import { runWorkerCommand } from "./worker-command.js";
 const USAGE = `presage — predictive scaling, capacity planning and self-healing for Kubernetes
 
 Usage:
-  presage run [--horizon-steps N] [--seed N]
+  presage run [--horizon-steps N] [--seed N] [--scale-ticks 24]
       Forecast the built-in seeded synthetic workload (embedded defaults) and print
-      the forecast with its intervals as a table and a chart.
+      the forecast with its intervals as a table and a chart, then run the scaler loop
+      on a simulated cluster for N ticks (0: skip), printing decisions live.
   presage eval forecast --train <train.csv> --test <test.csv> --season <m> --horizon <h>
                         [--models auto,ets,theta,snaive,…] [--limit N] [--json out.json]
                         [--step-seconds S]   (default: inferred from M4 season/horizon pairs)

@@ -4,13 +4,15 @@ import { createForecaster } from "../../training/model-catalog.js";
 import { FittedAuto } from "../../training/selection/auto-forecaster.js";
 import { syntheticWorkload } from "../sources/synthetic-workload.js";
 import { CliError } from "./cli-error.js";
+import { runScaleCommand } from "./scale-command.js";
 import { renderForecastChart } from "./terminal-chart.js";
 import { formatTable } from "./text-table.js";
 
 /**
  * The main job on embedded defaults: no Prometheus, no cluster. Forecasts the seeded synthetic
  * workload (15-minute steps, four weeks, daily and weekly cycles) one day ahead with automatic model
- * selection and prints the forecast with 80% and 95% intervals as a table and a chart.
+ * selection and prints the forecast with 80% and 95% intervals as a table and a chart; then runs the
+ * scaler loop against a simulated cluster for `--scale-ticks` ticks, printing each decision live.
  */
 export async function runRunCommand(argv: readonly string[]): Promise<void> {
   let values;
@@ -20,6 +22,7 @@ export async function runRunCommand(argv: readonly string[]): Promise<void> {
       options: {
         "horizon-steps": { type: "string", default: "96" },
         seed: { type: "string", default: "42" },
+        "scale-ticks": { type: "string", default: "24" },
       },
       strict: true,
     }).values;
@@ -62,7 +65,14 @@ export async function runRunCommand(argv: readonly string[]): Promise<void> {
   out.write(
     `${renderForecastChart(series.values.slice(-2 * horizonSteps), forecast, { color: out.isTTY })}\n`,
   );
-  await Promise.resolve();
+  const scaleTicks = Number(values["scale-ticks"]);
+  if (!Number.isInteger(scaleTicks) || scaleTicks < 0) {
+    throw new CliError(`--scale-ticks (${values["scale-ticks"]}) must be an integer ≥ 0`);
+  }
+  if (scaleTicks > 0) {
+    out.write("\nThe scaler loop on a simulated cluster (presage scale: 1 tick = 5 simulated minutes):\n");
+    await runScaleCommand(["--ticks", String(scaleTicks), "--tick-ms", "250", "--seed", String(seed)]);
+  }
 }
 
 /** One row per hour (or per step when steps are longer): time, point forecast, 80% and 95% bounds. */

@@ -156,12 +156,14 @@ describe("presage eval forecast", () => {
 
 describe("presage run", () => {
   it("forecasts the synthetic workload and prints a table and a chart", async () => {
-    const { stdout } = await run("node", [cli, "run", "--horizon-steps", "48"]);
+    const { stdout } = await run("node", [cli, "run", "--horizon-steps", "48", "--scale-ticks", "2"]);
     expect(stdout).toContain("embedded defaults");
     expect(stdout).toMatch(/model: auto\[/);
     expect(stdout).toMatch(/time \(UTC\)\s+forecast rps\s+80% low\s+80% high\s+95% low\s+95% high/);
     expect(stdout.match(/^2026-11-30 \d\d:00 /gm)).toHaveLength(12);
     expect(stdout).toContain("● forecast");
+    expect(stdout).toContain("The scaler loop on a simulated cluster");
+    expect(stdout).toContain("baseline minReplicas restored (2)");
   });
 });
 
