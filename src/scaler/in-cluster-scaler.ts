@@ -3,6 +3,7 @@ import type { ModelRegistry } from "../../training/registry/model-registry.js";
 import type { MetricSource } from "../sources/metric-source.js";
 import { KubernetesActuator } from "./kubernetes/kubernetes-actuator.js";
 import { LeaseElector } from "./kubernetes/lease-elector.js";
+import { createOutageProbe } from "./outage-probe.js";
 import { restoreFloorsLeftBehind } from "./restore-floors-left-behind.js";
 import { ScalerLoop, type DecisionRecord } from "./scaler-loop.js";
 import type { ScalerMetrics } from "./scaler-metrics.js";
@@ -77,6 +78,7 @@ export class InClusterScaler {
       source: options.source,
       discover: true,
       isLeader: () => this.elector.isLeader(),
+      outage: createOutageProbe(options.source),
       ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),

@@ -27,6 +27,14 @@ export const PresageAnnotation = {
   target: "presage.io/target",
   /** Optional: forecast window after the lead time as a duration, e.g. `15m`. */
   window: "presage.io/window",
+  /**
+   * Optional: PromQL for the service's error ratio (0–1); while its latest value is above
+   * `presage.io/outage-threshold` the floor is never lowered (load that drops in an outage comes back
+   * as a retry storm).
+   */
+  outageQuery: "presage.io/outage-query",
+  /** Optional: error ratio above which the service counts as failing. Default 0.05. */
+  outageThreshold: "presage.io/outage-threshold",
 } as const;
 export type PresageAnnotation = (typeof PresageAnnotation)[keyof typeof PresageAnnotation];
 

@@ -39,6 +39,10 @@ export interface ScalerTargetSpec {
   readonly maxForecastAgeMs?: number;
   /** @defaultValue `config` */
   readonly origin?: ScalerTargetOrigin;
+  /** Error-ratio query of the outage guard. @defaultValue none (no outage guard) */
+  readonly outageQuery?: string;
+  /** Error ratio above which the service counts as failing. @defaultValue 0.05 */
+  readonly outageThreshold?: number;
 }
 
 /** {@link ScalerTargetSpec} checked, with defaults applied (`maxForecastAgeMs` may stay unset). */
@@ -56,6 +60,8 @@ export interface ScalerTarget {
   readonly scaleDownCooldownMs: number;
   readonly maxForecastAgeMs?: number;
   readonly origin: ScalerTargetOrigin;
+  readonly outageQuery?: string;
+  readonly outageThreshold: number;
 }
 
 export const SCALER_TARGET_DEFAULTS = {
@@ -66,6 +72,7 @@ export const SCALER_TARGET_DEFAULTS = {
   maxStepUp: 10,
   maxStepDown: 1,
   scaleDownCooldownMs: 600_000,
+  outageThreshold: 0.05,
 } as const;
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -89,6 +96,8 @@ export function resolveScalerTarget(spec: ScalerTargetSpec): ScalerTarget {
     scaleDownCooldownMs: spec.scaleDownCooldownMs ?? SCALER_TARGET_DEFAULTS.scaleDownCooldownMs,
     ...(spec.maxForecastAgeMs === undefined ? {} : { maxForecastAgeMs: spec.maxForecastAgeMs }),
     origin: spec.origin ?? "config",
+    ...(spec.outageQuery === undefined ? {} : { outageQuery: spec.outageQuery }),
+    outageThreshold: spec.outageThreshold ?? SCALER_TARGET_DEFAULTS.outageThreshold,
   };
   const problems: string[] = [];
   const check = (ok: boolean, field: string, value: unknown, rule: string): void => {
@@ -131,6 +140,15 @@ export function resolveScalerTarget(spec: ScalerTargetSpec): ScalerTarget {
     target.scaleDownCooldownMs,
     "must be ≥ 0",
   );
+  check(
+    target.outageThreshold > 0 && target.outageThreshold < 1,
+    "outageThreshold",
+    target.outageThreshold,
+    "must be > 0 and < 1",
+  );
+  if (target.outageQuery !== undefined) {
+    check(target.outageQuery.trim().length > 0, "outageQuery", target.outageQuery, "must not be empty");
+  }
   if (target.maxForecastAgeMs !== undefined) {
     check(
       Number.isFinite(target.maxForecastAgeMs) && target.maxForecastAgeMs > 0,
@@ -193,6 +211,8 @@ export function parseTargetAnnotations(hpa: AnnotatedHpa): ScalerTarget {
   const leadMs = duration(PresageAnnotation.lead);
   const windowMs = duration(PresageAnnotation.window);
   const mode = text(PresageAnnotation.mode);
+  const outageQuery = text(PresageAnnotation.outageQuery);
+  const outageThreshold = number(PresageAnnotation.outageThreshold);
   if (mode !== undefined && mode !== ScalerMode.shadow && mode !== ScalerMode.active) {
     problems.push(`annotation ${PresageAnnotation.mode} (${JSON.stringify(mode)}) must be shadow or active`);
   }
@@ -208,6 +228,8 @@ export function parseTargetAnnotations(hpa: AnnotatedHpa): ScalerTarget {
     ...(leadMs === undefined ? {} : { leadMs }),
     ...(windowMs === undefined ? {} : { windowMs }),
     ...(mode === undefined ? {} : { mode: mode as ScalerMode }),
+    ...(outageQuery === undefined ? {} : { outageQuery }),
+    ...(outageThreshold === undefined ? {} : { outageThreshold }),
     origin: "annotation",
   });
 }

@@ -49,6 +49,7 @@ describe("parseTargetAnnotations", () => {
       maxStepDown: SCALER_TARGET_DEFAULTS.maxStepDown,
       scaleDownCooldownMs: SCALER_TARGET_DEFAULTS.scaleDownCooldownMs,
       origin: "annotation",
+      outageThreshold: SCALER_TARGET_DEFAULTS.outageThreshold,
     });
   });
 
