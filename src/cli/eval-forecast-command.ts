@@ -1,5 +1,4 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { parseWideCsv, WideCsvError, type WideSeries } from "../../training/datasets/wide-csv.js";
 import {
   evaluateForecasters,
@@ -13,6 +12,7 @@ import {
   stepSecondsForSeason,
 } from "../../training/model-catalog.js";
 import { CliError } from "./cli-error.js";
+import { parseCliArgs } from "./parse-cli-args.js";
 import { ProgressBar } from "./progress-bar.js";
 import { formatTable } from "./text-table.js";
 
@@ -41,26 +41,16 @@ export async function runEvalForecastCommand(argv: readonly string[]): Promise<v
 }
 
 export function parseEvalForecastArgs(argv: readonly string[]): EvalForecastOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        train: { type: "string" },
-        test: { type: "string" },
-        season: { type: "string" },
-        horizon: { type: "string" },
-        models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2" },
-        limit: { type: "string" },
-        json: { type: "string" },
-        "step-seconds": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseCliArgs(argv, {
+    train: { type: "string" },
+    test: { type: "string" },
+    season: { type: "string" },
+    horizon: { type: "string" },
+    models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2" },
+    limit: { type: "string" },
+    json: { type: "string" },
+    "step-seconds": { type: "string" },
+  });
   const problems: string[] = [];
   if (!parsed.train) problems.push("--train <train.csv> is required");
   if (!parsed.test) problems.push("--test <test.csv> is required");

@@ -1,9 +1,9 @@
-import { parseArgs } from "node:util";
 import type { Forecast } from "../../models/forecast.js";
 import { createForecaster } from "../../training/model-catalog.js";
 import { FittedAuto } from "../../training/selection/auto-forecaster.js";
 import { syntheticWorkload } from "../sources/synthetic-workload.js";
 import { CliError } from "./cli-error.js";
+import { parseCliArgs } from "./parse-cli-args.js";
 import { runScaleCommand } from "./scale-command.js";
 import { renderForecastChart } from "./terminal-chart.js";
 import { formatTable } from "./text-table.js";
@@ -15,20 +15,11 @@ import { formatTable } from "./text-table.js";
  * scaler loop against a simulated cluster for `--scale-ticks` ticks, printing each decision live.
  */
 export async function runRunCommand(argv: readonly string[]): Promise<void> {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        "horizon-steps": { type: "string", default: "96" },
-        seed: { type: "string", default: "42" },
-        "scale-ticks": { type: "string", default: "24" },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseCliArgs(argv, {
+    "horizon-steps": { type: "string", default: "96" },
+    seed: { type: "string", default: "42" },
+    "scale-ticks": { type: "string", default: "24" },
+  });
   const horizonSteps = Number(values["horizon-steps"]);
   const seed = Number(values.seed);
   if (!Number.isInteger(horizonSteps) || horizonSteps < 1 || horizonSteps > 2016) {

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { trainTarget } from "../../training/pipeline/train-target.js";
 import { codeVersion } from "../code-version.js";
 import { ScalerLoop, type DecisionRecord } from "../scaler/scaler-loop.js";
@@ -10,6 +9,7 @@ import type { ScalerMode } from "../scaler/scaler-target.js";
 import { SyntheticMetricSource } from "../sources/synthetic-metric-source.js";
 import { FileModelRegistry } from "../storage/file-model-registry.js";
 import { CliError } from "./cli-error.js";
+import { parseCliArgs } from "./parse-cli-args.js";
 import { hostname } from "node:os";
 import { CONFIG_ENV, ConfigError, loadConfigFile } from "../config/presage-config.js";
 import { InClusterScaler } from "../scaler/in-cluster-scaler.js";
@@ -32,27 +32,18 @@ const POD_CAPACITY = 25;
  * are printed live. The in-cluster composition (Kubernetes actuator, Lease election) is not wired yet.
  */
 export async function runScaleCommand(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        ticks: { type: "string", default: "0" },
-        "tick-ms": { type: "string", default: "1000" },
-        seed: { type: "string", default: "42" },
-        mode: { type: "string", default: "active" },
-        verbose: { type: "boolean", default: false },
-        kubernetes: { type: "boolean", default: false },
-        config: { type: "string" },
-        kubeconfig: { type: "string" },
-        "lease-namespace": { type: "string" },
-        "metrics-port": { type: "string", default: "9465" },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseCliArgs(argv, {
+    ticks: { type: "string", default: "0" },
+    "tick-ms": { type: "string", default: "1000" },
+    seed: { type: "string", default: "42" },
+    mode: { type: "string", default: "active" },
+    verbose: { type: "boolean", default: false },
+    kubernetes: { type: "boolean", default: false },
+    config: { type: "string" },
+    kubeconfig: { type: "string" },
+    "lease-namespace": { type: "string" },
+    "metrics-port": { type: "string", default: "9465" },
+  });
   if (values.kubernetes) {
     return runInCluster({
       configPath: values.config ?? process.env[CONFIG_ENV],

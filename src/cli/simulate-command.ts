@@ -1,5 +1,4 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { createForecaster, isModelName, MODEL_NAMES } from "../../training/model-catalog.js";
 import { parseDurationSeconds } from "../config/duration.js";
 import type { LoadTrace } from "../scaler/simulation/load-trace.js";
@@ -14,6 +13,7 @@ import {
 import { MetricSourceError } from "../sources/metric-source.js";
 import { parseCsvTrace } from "../sources/csv-trace.js";
 import { CliError } from "./cli-error.js";
+import { parseCliArgs } from "./parse-cli-args.js";
 import { ProgressBar } from "./progress-bar.js";
 import { formatTable } from "./text-table.js";
 
@@ -78,40 +78,30 @@ export async function runSimulateCommand(argv: readonly string[]): Promise<void>
 }
 
 export function parseSimulateArgs(argv: readonly string[]): SimulateCommandOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        trace: { type: "string" },
-        column: { type: "string", default: "requests" },
-        step: { type: "string", default: "60" },
-        "pod-capacity": { type: "string" },
-        "target-utilization": { type: "string" },
-        startup: { type: "string" },
-        quantile: { type: "string" },
-        lag: { type: "string" },
-        window: { type: "string" },
-        "scale-down-cooldown": { type: "string" },
-        warmup: { type: "string" },
-        "train-window": { type: "string" },
-        "retrain-every": { type: "string" },
-        "min-replicas": { type: "string" },
-        "max-replicas": { type: "string" },
-        model: { type: "string", default: "auto" },
-        sweep: { type: "boolean", default: false },
-        "sweep-targets": { type: "string" },
-        "sweep-quantiles": { type: "string" },
-        json: { type: "string" },
-        chart: { type: "string" },
-        "chart-hours": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
+  const parsed = parseCliArgs(argv, {
+    trace: { type: "string" },
+    column: { type: "string", default: "requests" },
+    step: { type: "string", default: "60" },
+    "pod-capacity": { type: "string" },
+    "target-utilization": { type: "string" },
+    startup: { type: "string" },
+    quantile: { type: "string" },
+    lag: { type: "string" },
+    window: { type: "string" },
+    "scale-down-cooldown": { type: "string" },
+    warmup: { type: "string" },
+    "train-window": { type: "string" },
+    "retrain-every": { type: "string" },
+    "min-replicas": { type: "string" },
+    "max-replicas": { type: "string" },
+    model: { type: "string", default: "auto" },
+    sweep: { type: "boolean", default: false },
+    "sweep-targets": { type: "string" },
+    "sweep-quantiles": { type: "string" },
+    json: { type: "string" },
+    chart: { type: "string" },
+    "chart-hours": { type: "string" },
+  });
   const problems: string[] = [];
   if (parsed.trace === undefined || parsed.trace === "") problems.push("--trace <csv> is required");
   const podCapacity = parsePodCapacity(parsed["pod-capacity"], problems);

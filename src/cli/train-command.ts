@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { InProcessTrainRunner, type InProcessJobOutcome } from "../../jobs/in-process-train-runner.js";
 import { createTrainProcessor } from "../../jobs/train-processor.js";
 import { alignToStep } from "../../jobs/train-queue.js";
@@ -7,6 +6,7 @@ import { CONFIG_ENV, ConfigError, loadConfigFile, type ResolvedConfig } from "..
 import { openModelRegistry } from "../training-runtime/open-model-registry.js";
 import { createConfiguredTrainer } from "../training-runtime/train-target-job.js";
 import { CliError } from "./cli-error.js";
+import { parseCliArgs } from "./parse-cli-args.js";
 import { ProgressBar } from "./progress-bar.js";
 import { formatTable } from "./text-table.js";
 
@@ -120,17 +120,10 @@ function percent(fraction: number): string {
 }
 
 function parseTrainArgs(argv: readonly string[]): { configPath: string; targets: string[] } {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: { config: { type: "string" }, target: { type: "string", multiple: true } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseCliArgs(argv, {
+    config: { type: "string" },
+    target: { type: "string", multiple: true },
+  });
   const configPath = values.config ?? process.env[CONFIG_ENV];
   if (configPath === undefined || configPath === "") {
     throw new CliError(`train needs --config <file> (or ${CONFIG_ENV})`);

@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { parseArgs } from "node:util";
 import { InProcessTrainRunner } from "../../jobs/in-process-train-runner.js";
 import { createTrainProcessor, type TrainProcessor } from "../../jobs/train-processor.js";
 import { createTrainQueue, TRAIN_QUEUE_NAME } from "../../jobs/train-queue.js";
@@ -14,6 +13,7 @@ import { openModelRegistry } from "../training-runtime/open-model-registry.js";
 import { createConfiguredTrainer } from "../training-runtime/train-target-job.js";
 import { trainingObserver, type LogLine } from "../training-runtime/training-observer.js";
 import { CliError } from "./cli-error.js";
+import { parseCliArgs } from "./parse-cli-args.js";
 
 /** Options of `presage worker`, parsed and checked. */
 export interface WorkerCommandOptions {
@@ -211,25 +211,15 @@ async function reportCurrentModels(
 }
 
 function parseWorkerArgs(argv: readonly string[]): WorkerCommandOptions {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: "string" },
-        "metrics-port": { type: "string", default: "9464" },
-        "metrics-host": { type: "string", default: "0.0.0.0" },
-        "shutdown-grace-ms": { type: "string", default: "25000" },
-        "lock-duration-ms": { type: "string", default: "120000" },
-        "stalled-interval-ms": { type: "string", default: "30000" },
-        name: { type: "string", default: `${hostname()}-${process.pid}` },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseCliArgs(argv, {
+    config: { type: "string" },
+    "metrics-port": { type: "string", default: "9464" },
+    "metrics-host": { type: "string", default: "0.0.0.0" },
+    "shutdown-grace-ms": { type: "string", default: "25000" },
+    "lock-duration-ms": { type: "string", default: "120000" },
+    "stalled-interval-ms": { type: "string", default: "30000" },
+    name: { type: "string", default: `${hostname()}-${process.pid}` },
+  });
   const configPath = values.config ?? process.env[CONFIG_ENV];
   if (configPath === undefined || configPath === "") {
     throw new CliError(`worker needs --config <file> (or ${CONFIG_ENV})`);
