@@ -1,3 +1,4 @@
+import { ConfigError } from "../config/presage-config.js";
 import { CliError } from "./cli-error.js";
 import { runEvalForecastCommand } from "./eval-forecast-command.js";
 import { runRunCommand } from "./run-command.js";
@@ -82,6 +83,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CliError) {
       process.stderr.write(`presage: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      // Every problem of the file at once, without the usage text: the flags were fine.
+      process.stderr.write(`presage ${command ?? ""}: ${error.message}\n`);
       return 2;
     }
     process.stderr.write(

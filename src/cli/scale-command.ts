@@ -11,7 +11,7 @@ import { FileModelRegistry } from "../storage/file-model-registry.js";
 import { CliError } from "./cli-error.js";
 import { parseCliArgs } from "./parse-cli-args.js";
 import { hostname } from "node:os";
-import { CONFIG_ENV, ConfigError, loadConfigFile } from "../config/presage-config.js";
+import { CONFIG_ENV, loadConfigFile } from "../config/presage-config.js";
 import { InClusterScaler } from "../scaler/in-cluster-scaler.js";
 import { loadKubeConfig } from "../scaler/kubernetes/load-kube-config.js";
 import { ScalerMetrics } from "../scaler/scaler-metrics.js";
@@ -161,13 +161,7 @@ async function runInCluster(options: {
   if (!Number.isInteger(options.metricsPort) || options.metricsPort < 0) {
     throw new CliError(`--metrics-port must be an integer ≥ 0`);
   }
-  let config;
-  try {
-    config = await loadConfigFile(options.configPath);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
+  const config = await loadConfigFile(options.configPath);
   if (config.prometheus === undefined)
     throw new CliError(`${options.configPath}: a prometheus section is required with --kubernetes`);
   const registry = openModelRegistry(config);

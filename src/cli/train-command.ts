@@ -2,7 +2,7 @@ import { InProcessTrainRunner, type InProcessJobOutcome } from "../../jobs/in-pr
 import { createTrainProcessor } from "../../jobs/train-processor.js";
 import { alignToStep } from "../../jobs/train-queue.js";
 import { codeVersion } from "../code-version.js";
-import { CONFIG_ENV, ConfigError, loadConfigFile, type ResolvedConfig } from "../config/presage-config.js";
+import { CONFIG_ENV, loadConfigFile } from "../config/presage-config.js";
 import { openModelRegistry } from "../training-runtime/open-model-registry.js";
 import { createConfiguredTrainer } from "../training-runtime/train-target-job.js";
 import { CliError } from "./cli-error.js";
@@ -19,16 +19,7 @@ import { formatTable } from "./text-table.js";
  */
 export async function runTrainCommand(argv: readonly string[]): Promise<number> {
   const { configPath, targets: selected } = parseTrainArgs(argv);
-  let config: ResolvedConfig;
-  try {
-    config = await loadConfigFile(configPath);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`presage train: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = await loadConfigFile(configPath);
   const unknown = selected.filter((name) => !config.targets.some((target) => target.name === name));
   if (unknown.length > 0) {
     throw new CliError(

@@ -6,7 +6,7 @@ import { syncTrainSchedules } from "../../jobs/train-schedules.js";
 import { TrainWorker } from "../../jobs/train-worker.js";
 import type { ModelRegistry } from "../../training/registry/model-registry.js";
 import { codeVersion } from "../code-version.js";
-import { CONFIG_ENV, ConfigError, loadConfigFile, type ResolvedConfig } from "../config/presage-config.js";
+import { CONFIG_ENV, loadConfigFile, type ResolvedConfig } from "../config/presage-config.js";
 import { startMetricsServer } from "../telemetry/metrics-server.js";
 import { TrainingMetrics } from "../telemetry/training-metrics.js";
 import { openModelRegistry } from "../training-runtime/open-model-registry.js";
@@ -50,16 +50,7 @@ export interface WorkerCommandOptions {
  */
 export async function runWorkerCommand(argv: readonly string[]): Promise<number> {
   const options = parseWorkerArgs(argv);
-  let config: ResolvedConfig;
-  try {
-    config = await loadConfigFile(options.configPath);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`presage worker: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = await loadConfigFile(options.configPath);
   const log: LogLine = (message) => {
     process.stdout.write(`presage worker: ${message}\n`);
   };
