@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./free-port.js";
 import { toOpenMetricsText, type BackfillSeries } from "./openmetrics-text.js";
+import { signalAndWait } from "./signal-child.js";
 
 export type { BackfillSeries } from "./openmetrics-text.js";
 
@@ -91,16 +92,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     });
     await waitUntilReady(url, started, () => log, 20_000);
   };
-  const exit = async (signal: NodeJS.Signals): Promise<void> => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once("exit", () => {
-        resolve();
-      });
-      running.kill(signal);
-    });
-  };
+  const exit = (signal: NodeJS.Signals): Promise<void> => signalAndWait(child, signal);
   try {
     await launch();
   } catch (error) {

@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
+import { signalAndWait } from "./signal-child.js";
 
 /** A real `redis-server` (Debian package) on a free loopback port, persisting to a temp dir. */
 export interface RealRedis {
@@ -47,16 +48,7 @@ export async function startRedis(): Promise<RealRedis> {
     );
     await waitForPort(port, 10_000);
   };
-  const exit = async (signal: NodeJS.Signals): Promise<void> => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once("exit", () => {
-        resolve();
-      });
-      running.kill(signal);
-    });
-  };
+  const exit = (signal: NodeJS.Signals): Promise<void> => signalAndWait(child, signal);
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
