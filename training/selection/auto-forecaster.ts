@@ -163,7 +163,9 @@ export class FittedAuto implements FittedModel {
   predict(horizonSteps: number, options: PredictOptions = {}): Forecast {
     assertHorizon(horizonSteps);
     const levels = options.levels ?? DEFAULT_LEVELS;
-    const forecasts = this.members.map((member) => member.predict(horizonSteps, { levels: [80, ...levels] }));
+    // The 80% interval gives each member's standard deviation; ask for it once, not twice.
+    const memberLevels = [...new Set([80, ...levels])];
+    const forecasts = this.members.map((member) => member.predict(horizonSteps, { levels: memberLevels }));
     const mean = averageColumns(forecasts.map((forecast) => forecast.mean));
     const sd = averageColumns(forecasts.map(standardDeviation));
     const intervals: PredictionInterval[] = levels.map((level) => {
