@@ -3,6 +3,7 @@ import { restoreNaive2 } from "./baseline/naive2.js";
 import { restoreSeasonalNaive } from "./baseline/seasonal-naive.js";
 import { ModelError, ModelErrorCode } from "./errors.js";
 import { restoreEts } from "./ets/fitted-ets.js";
+import { restoreLongHorizon } from "./long-horizon/long-horizon-forecaster.js";
 import type { FittedModel, ModelState } from "./forecaster.js";
 import { restoreDampedTrend } from "./multi-seasonal/damped-trend-forecaster.js";
 import { restoreMstl } from "./multi-seasonal/mstl-forecaster.js";
@@ -15,6 +16,7 @@ const RESTORERS: Record<string, (state: ModelState) => FittedModel> = {
   naive2: restoreNaive2,
   theta: restoreTheta,
   "damped-trend": restoreDampedTrend,
+  "long-horizon": restoreLongHorizon,
   mstl: (state) => restoreMstl(state, restoreModelFamily),
 };
 

@@ -1,8 +1,12 @@
 import { ConfigError } from "../config/presage-config.js";
 import { CliError } from "./cli-error.js";
+import { runEvalAnomalyCommand } from "./eval-anomaly-command.js";
+import { runEvalCapacityCommand } from "./eval-capacity-command.js";
 import { runEvalForecastCommand } from "./eval-forecast-command.js";
+import { runForecastCommand } from "./forecast-command.js";
 import { runRunCommand } from "./run-command.js";
 import { runScaleCommand } from "./scale-command.js";
+import { runServeCommand } from "./serve-command.js";
 import { runSimulateCommand } from "./simulate-command.js";
 import { runTrainCommand } from "./train-command.js";
 import { runWorkerCommand } from "./worker-command.js";
@@ -10,14 +14,33 @@ import { runWorkerCommand } from "./worker-command.js";
 const USAGE = `presage — predictive scaling, capacity planning and self-healing for Kubernetes
 
 Usage:
-  presage run [--horizon-steps N] [--seed N] [--scale-ticks 24]
+  presage run [--horizon-steps N] [--seed N] [--port 8080] [--host 127.0.0.1] [--targets 1]
+              [--tick-ms 1000] [--rate-limit 100] [--no-serve [--scale-ticks 24]]
       Forecast the built-in seeded synthetic workload (embedded defaults) and print
-      the forecast with its intervals as a table and a chart, then run the scaler loop
-      on a simulated cluster for N ticks (0: skip), printing decisions live.
+      the forecast with its intervals as a table and a chart, then serve the API and
+      dashboard as presage serve does until Ctrl-C. --no-serve: run the scaler loop on a
+      simulated cluster for N ticks instead (0: skip), printing decisions live, and exit.
+  presage serve [--port N] [--host 127.0.0.1] [--targets 1] [--model auto] [--extra-model snaive]
+                [--seed 42] [--tick-ms 1000] [--mode active|shadow] [--rate-limit 100]
+                [--config <file>] [--log-level warn]
+      The HTTP API (/api/v1, OpenAPI at /docs) and dashboard on embedded defaults: N
+      synthetic workloads trained in-process, the scaler loop on a simulated cluster
+      (1 tick = 5 simulated minutes). Port: --port, $PORT, else 8080 (0: any free port).
+      Tokens: the config's api section, PRESAGE_API_TOKENS (name:role:token,…), else a
+      read and an admin token generated for this run and printed. Until SIGINT/SIGTERM.
   presage eval forecast --train <train.csv> --test <test.csv> --season <m> --horizon <h>
                         [--models auto,ets,theta,snaive,…] [--limit N] [--json out.json]
                         [--step-seconds S]   (default: inferred from M4 season/horizon pairs)
       Score forecasting methods on M4-format data (sMAPE, MASE, OWA, MSIS, coverage).
+  presage eval capacity --input <csv> [--horizons 90,180] [--models capacity,naive,…]
+                        [--json out.json] [--max-origins 12]
+      Score 3–6-month daily forecasts on rolling origins (series,date,value or ds,y CSV):
+      share within ±15% and MAPE of 7-day means, 80% interval coverage of daily actuals.
+  presage eval anomaly --nab <dir> [--detector presage|windowedGaussian|published:<name>]
+                       [--json out.json]
+      Run a streaming anomaly detector over a NAB corpus (data/<category>/*.csv or
+      <category>/*.csv, labels/combined_windows.json, config/profiles.json) and print
+      NAB scores (standard, reward_low_FP_rate, reward_low_FN_rate) per category.
   presage train --config <file> [--target <name>]…      (or PRESAGE_CONFIG=<file>)
       Train the targets now, in this process (progress on stderr), and print per target:
       version, promoted, backtest MASE, coverage, reason. Exit code 1 if any target failed.
@@ -31,8 +54,9 @@ Usage:
       workload (1 tick = 5 simulated minutes); prints each floor decision live.
   presage scale --kubernetes --config <file> [--kubeconfig <file>] [--lease-namespace ns]
                 [--metrics-port 9465]
-      In-cluster: manage HPAs annotated presage.io/enabled="true", acting only while
-      holding the Lease; restores floors and releases the Lease on SIGTERM.
+      In-cluster: manage the config's scaler.targets and HPAs annotated
+      presage.io/enabled="true", acting only while holding the Lease; leads measured
+      from kube-state-metrics; restores floors and releases the Lease on SIGTERM.
   presage simulate --trace <csv> --pod-capacity <load per pod per step | peak/N>
                    [--column requests] [--step 60] [--target-utilization 0.7] [--startup 180s]
                    [--quantile 0.9] [--lag 60s] [--window 15m] [--scale-down-cooldown 10m]
@@ -43,6 +67,11 @@ Usage:
       Replay a load trace through the reactive Kubernetes HPA, the HPA under presage's
       floors (forecasts use only past data) and a perfect-foresight oracle; report
       pod-hours and under-provisioning per policy. --sweep compares at equal pod-hours.
+  presage forecast <target> [--horizon 30m] [--levels 80,95] [--url http://127.0.0.1:8080]
+                   [--token <t>] [--json] [--timeout-ms 10000]
+      Ask a running presage API (presage serve) for the target's forecast; print a table
+      and a terminal chart (--json: the API's forecast document). Token: --token or
+      PRESAGE_API_TOKEN; URL: --url or PRESAGE_API_URL.
   presage help
 `;
 
@@ -56,6 +85,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return 0;
       case "scale":
         return await runScaleCommand(rest);
+      case "serve":
+        return await runServeCommand(rest);
       case "simulate":
         await runSimulateCommand(rest);
         return 0;
@@ -63,13 +94,25 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return await runTrainCommand(rest);
       case "worker":
         return await runWorkerCommand(rest);
+      case "forecast":
+        return await runForecastCommand(rest);
       case "eval": {
         const [what, ...args] = rest;
         if (what === "forecast") {
           await runEvalForecastCommand(args);
           return 0;
         }
-        throw new CliError(`unknown eval target "${what ?? ""}"; expected: eval forecast`);
+        if (what === "capacity") {
+          await runEvalCapacityCommand(args);
+          return 0;
+        }
+        if (what === "anomaly") {
+          await runEvalAnomalyCommand(args);
+          return 0;
+        }
+        throw new CliError(
+          `unknown eval target "${what ?? ""}"; expected: eval forecast, eval capacity, eval anomaly`,
+        );
       }
       case undefined:
       case "help":

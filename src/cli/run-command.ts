@@ -5,21 +5,42 @@ import { syntheticWorkload } from "../sources/synthetic-workload.js";
 import { CliError } from "./cli-error.js";
 import { parseCliArgs } from "./parse-cli-args.js";
 import { runScaleCommand } from "./scale-command.js";
+import { parseServeArgs, serveEmbedded } from "./serve-command.js";
 import { renderForecastChart } from "./terminal-chart.js";
 import { formatTable } from "./text-table.js";
 
 /**
  * The main job on embedded defaults: no Prometheus, no cluster. Forecasts the seeded synthetic
  * workload (15-minute steps, four weeks, daily and weekly cycles) one day ahead with automatic model
- * selection and prints the forecast with 80% and 95% intervals as a table and a chart; then runs the
- * scaler loop against a simulated cluster for `--scale-ticks` ticks, printing each decision live.
+ * selection and prints the forecast with 80% and 95% intervals as a table and a chart; then serves
+ * the API and dashboard on the embedded service until SIGINT/SIGTERM (`presage serve`), or, with
+ * `--no-serve`, runs the scaler loop against a simulated cluster for `--scale-ticks` ticks, printing
+ * each decision live, and exits.
  */
 export async function runRunCommand(argv: readonly string[]): Promise<void> {
   const values = parseCliArgs(argv, {
     "horizon-steps": { type: "string", default: "96" },
     seed: { type: "string", default: "42" },
     "scale-ticks": { type: "string", default: "24" },
+    "no-serve": { type: "boolean", default: false },
+    port: { type: "string" },
+    host: { type: "string" },
+    targets: { type: "string" },
+    "tick-ms": { type: "string" },
+    "rate-limit": { type: "string" },
   });
+  // Checked before the demo so a bad flag fails at once, not after it.
+  const serve = values["no-serve"]
+    ? undefined
+    : parseServeArgs([
+        "--seed",
+        values.seed,
+        ...flag("--port", values.port),
+        ...flag("--host", values.host),
+        ...flag("--targets", values.targets),
+        ...flag("--tick-ms", values["tick-ms"]),
+        ...flag("--rate-limit", values["rate-limit"]),
+      ]);
   const horizonSteps = Number(values["horizon-steps"]);
   const seed = Number(values.seed);
   if (!Number.isInteger(horizonSteps) || horizonSteps < 1 || horizonSteps > 2016) {
@@ -60,10 +81,21 @@ export async function runRunCommand(argv: readonly string[]): Promise<void> {
   if (!Number.isInteger(scaleTicks) || scaleTicks < 0) {
     throw new CliError(`--scale-ticks (${values["scale-ticks"]}) must be an integer ≥ 0`);
   }
+  if (serve !== undefined) {
+    out.write(
+      "\nNow serving the API and dashboard on embedded defaults until Ctrl-C (--no-serve: stop after the demo):\n",
+    );
+    await serveEmbedded(serve);
+    return;
+  }
   if (scaleTicks > 0) {
     out.write("\nThe scaler loop on a simulated cluster (presage scale: 1 tick = 5 simulated minutes):\n");
     await runScaleCommand(["--ticks", String(scaleTicks), "--tick-ms", "250", "--seed", String(seed)]);
   }
+}
+
+function flag(name: string, value: string | undefined): string[] {
+  return value === undefined ? [] : [name, value];
 }
 
 /** One row per hour (or per step when steps are longer): time, point forecast, 80% and 95% bounds. */

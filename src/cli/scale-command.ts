@@ -16,6 +16,7 @@ import { InClusterScaler } from "../scaler/in-cluster-scaler.js";
 import { loadKubeConfig } from "../scaler/kubernetes/load-kube-config.js";
 import { ScalerMetrics } from "../scaler/scaler-metrics.js";
 import { PrometheusMetricSource } from "../sources/prometheus-metric-source.js";
+import { PrometheusStartupSamples } from "../scaler/startup/prometheus-startup-samples.js";
 import { startMetricsServer } from "../telemetry/metrics-server.js";
 import { openModelRegistry } from "../training-runtime/open-model-registry.js";
 
@@ -48,7 +49,7 @@ export async function runScaleCommand(argv: readonly string[]): Promise<number> 
     return runInCluster({
       configPath: values.config ?? process.env[CONFIG_ENV],
       kubeconfigPath: values.kubeconfig,
-      leaseNamespace: values["lease-namespace"] ?? process.env.POD_NAMESPACE ?? "presage",
+      leaseNamespace: values["lease-namespace"],
       metricsPort: Number(values["metrics-port"]),
     });
   }
@@ -146,14 +147,16 @@ export async function runScaleCommand(argv: readonly string[]): Promise<number> 
 }
 
 /**
- * `presage scale --kubernetes --config <file>`: in a pod (or against a kubeconfig), discover annotated
- * HPAs, forecast from the configured Prometheus and registry, and act while holding the Lease. Runs
- * until SIGTERM/SIGINT, then restores its floors and releases the Lease.
+ * `presage scale --kubernetes --config <file>`: in a pod (or against a kubeconfig), manage the HPAs of
+ * the config's `scaler.targets` plus annotated ones (unless `scaler.discovery` is false), forecast
+ * from the configured Prometheus and registry, measure leads from kube-state-metrics, and act while
+ * holding the Lease. Runs until SIGTERM/SIGINT, then restores its floors and releases the Lease.
  */
 async function runInCluster(options: {
   readonly configPath: string | undefined;
   readonly kubeconfigPath: string | undefined;
-  readonly leaseNamespace: string;
+  /** `--lease-namespace`; wins over `scaler.lease.namespace`, then `POD_NAMESPACE`, then `presage`. */
+  readonly leaseNamespace: string | undefined;
   readonly metricsPort: number;
 }): Promise<number> {
   if (options.configPath === undefined)
@@ -164,23 +167,51 @@ async function runInCluster(options: {
   const config = await loadConfigFile(options.configPath);
   if (config.prometheus === undefined)
     throw new CliError(`${options.configPath}: a prometheus section is required with --kubernetes`);
+  const scalerConfig = config.scaler;
+  const leaseNamespace =
+    options.leaseNamespace ?? scalerConfig?.lease.namespace ?? process.env.POD_NAMESPACE ?? "presage";
+  const leaseName = scalerConfig?.lease.name ?? "presage-scaler";
+  const startup = scalerConfig?.startupLead;
+  const kubeConfig = loadKubeConfig(
+    options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath },
+  );
   const registry = openModelRegistry(config);
   const metrics = new ScalerMetrics();
   const scaler = new InClusterScaler({
-    kubeConfig: loadKubeConfig(
-      options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath },
-    ),
+    kubeConfig,
     registry,
     source: new PrometheusMetricSource(config.prometheus),
-    leaseNamespace: options.leaseNamespace,
+    leaseNamespace,
+    leaseName,
     identity: process.env.POD_NAME ?? hostname(),
+    ...(scalerConfig === undefined
+      ? {}
+      : { tickMs: scalerConfig.tickMs, targets: scalerConfig.targets, discover: scalerConfig.discovery }),
+    ...(startup?.enabled === false
+      ? {}
+      : {
+          startupLead: {
+            sampler: new PrometheusStartupSamples(config.prometheus),
+            ...(startup === undefined
+              ? {}
+              : {
+                  quantile: startup.quantile,
+                  lookbackMs: startup.lookbackMs,
+                  refreshMs: startup.refreshMs,
+                  minPods: startup.minPods,
+                  maxStartupMs: startup.maxStartupMs,
+                }),
+          },
+        }),
     metrics,
     log: (line) => process.stdout.write(`${line}\n`),
   });
   const server = await startMetricsServer(metrics.registry, options.metricsPort);
   await scaler.start();
+  const targets = scalerConfig?.targets.length ?? 0;
   process.stdout.write(
-    `presage scale: in-cluster, lease ${options.leaseNamespace}/presage-scaler, metrics on :${server.port}\n`,
+    `presage scale: in-cluster, lease ${leaseNamespace}/${leaseName}, ${targets} configured target${targets === 1 ? "" : "s"}` +
+      `, discovery ${scalerConfig?.discovery === false ? "off" : "on"}, metrics on :${server.port}\n`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
@@ -189,6 +220,7 @@ async function runInCluster(options: {
   await scaler.stop();
   await server.close();
   await registry.close();
+  process.stdout.write("presage scale: stopped; floors restored, lease released\n");
   return 0;
 }
 

@@ -5,6 +5,14 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { isModelName, MODEL_NAMES } from "../../training/model-catalog.js";
 import { parseDurationSeconds } from "./duration.js";
+import { apiConfigSchema, resolveApiConfig, type ResolvedApiConfig } from "../api/api-config.js";
+import {
+  resolveScalerConfig,
+  scalerConfigIssues,
+  scalerConfigSchema,
+  type ResolvedScalerConfig,
+} from "./scaler-config.js";
+import { capacitySchema, resolveCapacity, type ResolvedCapacityConfig } from "../capacity/capacity-config.js";
 
 /** Environment variable naming the config file when `--config` is not given. */
 export const CONFIG_ENV = "PRESAGE_CONFIG";
@@ -116,10 +124,28 @@ const configSchema = z
       })
       .strict()
       .default({ concurrency: 2, attempts: 3, backoffMs: 5000 }),
-    targets: z.array(targetSchema).min(1, "must declare at least one target"),
+    // Required unless a capacity section is the whole point of the file (checked below).
+    targets: z.array(targetSchema).default([]),
+    scaler: scalerConfigSchema.optional(),
+    capacity: capacitySchema.optional(),
+    api: apiConfigSchema.optional(),
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.targets.length === 0 && config.capacity === undefined) {
+      context.addIssue({ code: "custom", path: ["targets"], message: "must declare at least one target" });
+    }
+    if (config.capacity !== undefined && config.prometheus === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["capacity"],
+        message: "reads usage from Prometheus but no prometheus section is configured",
+      });
+    }
+    if (config.scaler !== undefined) {
+      for (const issue of scalerConfigIssues(config.scaler, config.targets))
+        context.addIssue({ code: "custom", ...issue });
+    }
     const seen = new Set<string>();
     config.targets.forEach((target, index) => {
       if (seen.has(target.name)) {
@@ -174,6 +200,12 @@ export interface ResolvedConfig {
   readonly registry: { readonly directory: string };
   readonly training: { readonly concurrency: number; readonly attempts: number; readonly backoffMs: number };
   readonly targets: readonly ResolvedTarget[];
+  /** The in-cluster scaler (`presage scale --kubernetes`); absent when the section is. */
+  readonly scaler?: ResolvedScalerConfig;
+  /** Capacity planning (`presage capacity`); absent when the section is. */
+  readonly capacity?: ResolvedCapacityConfig;
+  /** The HTTP API (`presage serve`); absent when the section is. */
+  readonly api?: ResolvedApiConfig;
 }
 
 /** One thing wrong with the configuration. */
@@ -278,6 +310,21 @@ function toResolved(config: ParsedConfig, baseDir: string | undefined): Resolved
       schedule: target.schedule,
       ...(target.aggregate === undefined ? {} : { aggregate: target.aggregate }),
     })),
+    ...(config.scaler === undefined ? {} : { scaler: resolveScalerConfig(config.scaler, config.targets) }),
+    ...(config.capacity === undefined
+      ? {}
+      : {
+          capacity: resolveCapacity(config.capacity, (path) =>
+            baseDir === undefined ? path : resolvePath(baseDir, path),
+          ),
+        }),
+    ...(config.api === undefined
+      ? {}
+      : {
+          api: resolveApiConfig(config.api, (path) =>
+            baseDir === undefined ? path : resolvePath(baseDir, path),
+          ),
+        }),
   };
 }
 

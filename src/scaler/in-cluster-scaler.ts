@@ -7,6 +7,8 @@ import { createOutageProbe } from "./outage-probe.js";
 import { restoreFloorsLeftBehind } from "./restore-floors-left-behind.js";
 import { ScalerLoop, type DecisionRecord } from "./scaler-loop.js";
 import type { ScalerMetrics } from "./scaler-metrics.js";
+import type { ScalerTargetSpec } from "./scaler-target.js";
+import { StartupLeadTracker, type StartupLeadTrackerOptions } from "./startup/startup-lead-tracker.js";
 
 export interface InClusterScalerOptions {
   readonly kubeConfig: KubeConfig;
@@ -16,6 +18,17 @@ export interface InClusterScalerOptions {
   readonly leaseNamespace: string;
   /** This replica's identity in the Lease (the pod name). */
   readonly identity: string;
+  /** @defaultValue "presage-scaler" */
+  readonly leaseName?: string;
+  /** Targets declared in config (the `scaler.targets` section). @defaultValue none */
+  readonly targets?: readonly ScalerTargetSpec[];
+  /** Also manage HPAs annotated `presage.io/enabled: "true"`. @defaultValue true */
+  readonly discover?: boolean;
+  /**
+   * Measure each target's lead from pod start-ups (kube-state-metrics through Prometheus).
+   * @defaultValue none: configured leads only
+   */
+  readonly startupLead?: StartupLeadTrackerOptions;
   /** @defaultValue 60 000 */
   readonly tickMs?: number;
   /** Lease timings; client-go's defaults when absent (15 s lease, 10 s renew deadline, 2 s retry). */
@@ -30,10 +43,11 @@ export interface InClusterScalerOptions {
 }
 
 /**
- * The in-cluster composition of the scaler: targets discovered from annotated HPAs, decisions by the
- * loop, writes through the Kubernetes actuator — only while this replica holds the Lease. A replica
- * that takes the lease over from one that stopped renewing first restores the floors it left behind.
- * `stop()` restores this replica's floors (when leader) and then releases the lease.
+ * The in-cluster composition of the scaler: targets from config and from annotated HPAs, leads
+ * measured from pod start-ups when configured, outages from each target's error-ratio query,
+ * decisions by the loop, writes through the Kubernetes actuator — only while this replica holds the
+ * Lease. A replica that takes the lease over from one that stopped renewing first restores the floors
+ * it left behind. `stop()` restores this replica's floors (when leader) and then releases the lease.
  */
 export class InClusterScaler {
   readonly loop: ScalerLoop;
@@ -51,6 +65,7 @@ export class InClusterScaler {
       kubeConfig: options.kubeConfig,
       namespace: options.leaseNamespace,
       identity: options.identity,
+      ...(options.leaseName === undefined ? {} : { leaseName: options.leaseName }),
       ...(options.lease === undefined
         ? {}
         : {
@@ -76,9 +91,13 @@ export class InClusterScaler {
       actuator: this.actuator,
       registry: options.registry,
       source: options.source,
-      discover: true,
+      discover: options.discover ?? true,
+      ...(options.targets === undefined ? {} : { targets: options.targets }),
       isLeader: () => this.elector.isLeader(),
       outage: createOutageProbe(options.source),
+      ...(options.startupLead === undefined
+        ? {}
+        : { startupLead: new StartupLeadTracker(options.startupLead) }),
       ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),

@@ -73,6 +73,8 @@ export interface HpaState {
   readonly baselineRecorded: boolean;
   /** Whether a KEDA ScaledObject owns the HPA (the floor is then patched on the ScaledObject). */
   readonly kedaOwned?: boolean;
+  /** The workload the HPA scales (`spec.scaleTargetRef`), e.g. `{ kind: "Deployment", name: "web" }`. */
+  readonly scaleTarget?: { readonly kind: string; readonly name: string };
 }
 
 /** What `setFloor` and `restoreBaseline` did. */

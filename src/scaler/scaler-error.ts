@@ -18,6 +18,8 @@ export const ScalerErrorCode = {
   forecastFailed: "PRESAGE_SCALER_FORECAST_FAILED",
   /** The outage (error-rate/availability) probe failed; the tick goes on as if there were no outage. */
   outageProbeFailed: "PRESAGE_SCALER_OUTAGE_PROBE_FAILED",
+  /** Pod start-up times (kube-state-metrics) could not be read; the previous or configured lead is used. */
+  startupLeadFailed: "PRESAGE_SCALER_STARTUP_LEAD_FAILED",
   /** Anything else: a bug or an error without a code. */
   internal: "PRESAGE_SCALER_INTERNAL",
 } as const;

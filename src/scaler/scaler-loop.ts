@@ -9,6 +9,8 @@ import { forecastWindowSteps, requiredReplicas } from "./required-replicas.js";
 import { formatHpaRef, type FloorChange, type HpaState, type ScalerActuator } from "./scaler-actuator.js";
 import { errorCode, errorMessage, ScalerError, ScalerErrorCode } from "./scaler-error.js";
 import type { ScalerMetrics } from "./scaler-metrics.js";
+import type { StartupLeadTracker } from "./startup/startup-lead-tracker.js";
+import { configuredLead, type StartupLead } from "./startup/startup-lead.js";
 import {
   parseTargetAnnotations,
   resolveScalerTarget,
@@ -47,6 +49,11 @@ export interface ScalerLoopOptions {
    * @defaultValue never an outage
    */
   readonly outage?: (target: ScalerTarget, hpa: HpaState) => boolean | Promise<boolean>;
+  /**
+   * Measures each target's lead (pod created → Ready) from kube-state-metrics, refreshed every few
+   * minutes. @defaultValue none: every target uses its configured lead
+   */
+  readonly startupLead?: Pick<StartupLeadTracker, "lead" | "forget">;
   /** @defaultValue 60 000 */
   readonly tickMs?: number;
   /** @defaultValue `Date.now` */
@@ -98,6 +105,8 @@ export interface DecisionRecord {
   readonly maxReplicas: number;
   readonly currentReplicas: number;
   readonly outage: boolean;
+  /** The lead the forecast window started after: measured from pod start-ups, or configured. */
+  readonly lead?: Pick<StartupLead, "leadMs" | "source" | "measuredMs" | "pods">;
   readonly decision: FloorDecision;
   readonly forecast?: DecisionForecast;
   readonly forecastError?: string;
@@ -337,6 +346,7 @@ export class ScalerLoop {
       if (byKey.has(key)) continue;
       this.states.delete(key);
       this.options.metrics?.forget(state.target.name);
+      this.options.startupLead?.forget(state.target);
       this.log(`scaler target removed target=${state.target.name} hpa=${key}`);
       if (leader) await this.restoreTarget(state.target, "target removed");
     }
@@ -369,7 +379,9 @@ export class ScalerLoop {
       return { decided: false, failed: true, changed: false };
     }
 
-    const forecast = await this.forecast(state, nowMs);
+    const lead = await this.lead(target, hpa, nowMs);
+    metrics?.lead(target.name, lead);
+    const forecast = await this.forecast(state, nowMs, lead);
     if (forecast.record === undefined) metrics?.noForecast(target.name);
     else metrics?.forecast(target.name, forecast.record.peakLoad, forecast.record.requiredReplicas);
     const outage = await this.probeOutage(target, hpa);
@@ -439,6 +451,12 @@ export class ScalerLoop {
       maxReplicas: hpa.maxReplicas,
       currentReplicas: hpa.currentReplicas,
       outage,
+      lead: {
+        leadMs: lead.leadMs,
+        source: lead.source,
+        ...(lead.measuredMs === undefined ? {} : { measuredMs: lead.measuredMs }),
+        pods: lead.pods,
+      },
       decision,
       ...(forecast.record === undefined ? {} : { forecast: forecast.record }),
       ...(forecast.error === undefined ? {} : { forecastError: forecast.error }),
@@ -537,6 +555,26 @@ export class ScalerLoop {
     }
   }
 
+  /** The target's lead this tick: measured when a tracker is configured and has data, else configured. */
+  private async lead(target: ScalerTarget, hpa: HpaState, nowMs: number): Promise<StartupLead> {
+    const tracker = this.options.startupLead;
+    if (tracker === undefined) return configuredLead(target);
+    const tracked = await tracker.lead(target, hpa, nowMs);
+    if (tracked.error !== undefined) {
+      this.failure(
+        target.name,
+        "measure lead",
+        new ScalerError(
+          ScalerErrorCode.startupLeadFailed,
+          `pod start-up times could not be read (${tracked.lead.detail}): ${errorMessage(tracked.error)}`,
+          { cause: tracked.error },
+        ),
+        targetKey(target),
+      );
+    }
+    return tracked.lead;
+  }
+
   private async probeOutage(target: ScalerTarget, hpa: HpaState): Promise<boolean> {
     const probe = this.options.outage;
     if (probe === undefined) return false;
@@ -559,7 +597,7 @@ export class ScalerLoop {
    * The target's current model advanced to the newest points, and what it asks for. Never throws:
    * a missing model or a failed forecast becomes `error` (and the decision goes back to the baseline).
    */
-  private async forecast(state: TargetState, nowMs: number): Promise<ForecastOutcome> {
+  private async forecast(state: TargetState, nowMs: number, lead: StartupLead): Promise<ForecastOutcome> {
     const target = state.target;
     const key = targetKey(target);
     let cached: CachedModel;
@@ -582,7 +620,7 @@ export class ScalerLoop {
         dataEndMs: cached.dataEndMs,
         stepSeconds: cached.stepSeconds,
         nowMs,
-        leadMs: target.leadMs,
+        leadMs: lead.leadMs,
         windowMs: target.windowMs,
       });
       const required = requiredReplicas(cached.model, {
@@ -594,7 +632,7 @@ export class ScalerLoop {
         input: {
           requiredReplicas: required.replicas,
           createdAtMs: cached.dataEndMs,
-          detail: `${required.detail}, ${required.model} v${cached.version}`,
+          detail: `${required.detail}, ${lead.detail}, ${required.model} v${cached.version}`,
         },
         record: {
           requiredReplicas: required.replicas,

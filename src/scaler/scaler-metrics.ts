@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { FloorReason } from "./floor-decision.js";
+import type { StartupLead } from "./startup/startup-lead.js";
 
 export interface ScalerMetricsOptions {
   /** Labels added to every series, e.g. `{ pod: "presage-0" }`. @defaultValue none */
@@ -21,6 +22,8 @@ const TICK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
  * | `presage_scaler_forecast_replicas` | gauge | `target`: replicas the forecast asks for |
  * | `presage_scaler_floor_replicas` | gauge | `target`: the floor decided this tick (applied or not) |
  * | `presage_scaler_baseline_replicas` | gauge | `target`: the declared baseline minReplicas |
+ * | `presage_scaler_lead_seconds` | gauge | `target`, `source` (`measured`, `configured`): the lead in use |
+ * | `presage_scaler_startup_seconds` | gauge | `target`: q-quantile of measured pod start-ups (created → Ready), while measured |
  * | `presage_scaler_decisions_total` | counter | `target`, `reason` (a `FloorReason`), `mode` (`shadow`, `active`) |
  * | `presage_scaler_actions_total` | counter | `target`, `action` (`raise`, `lower`, `restore`): floor writes |
  * | `presage_scaler_errors_total` | counter | `target` (`-` for the loop itself), `code` |
@@ -34,6 +37,8 @@ export class ScalerMetrics {
   private readonly forecastReplicas: Gauge<"target">;
   private readonly floor: Gauge<"target">;
   private readonly baseline: Gauge<"target">;
+  private readonly leadSeconds: Gauge<"target" | "source">;
+  private readonly startupSeconds: Gauge<"target">;
   private readonly decisions: Counter<"target" | "reason" | "mode">;
   private readonly actions: Counter<"target" | "action">;
   private readonly errors: Counter<"target" | "code">;
@@ -65,6 +70,18 @@ export class ScalerMetrics {
     this.baseline = new Gauge({
       name: "presage_scaler_baseline_replicas",
       help: "The owner's declared minReplicas; the floor never goes below it.",
+      labelNames: ["target"],
+      registers,
+    });
+    this.leadSeconds = new Gauge({
+      name: "presage_scaler_lead_seconds",
+      help: "Lead time the forecast window starts after, by where it came from (measured pod start-ups or configured).",
+      labelNames: ["target", "source"],
+      registers,
+    });
+    this.startupSeconds = new Gauge({
+      name: "presage_scaler_startup_seconds",
+      help: "Measured pod start-up time (created to Ready, kube-state-metrics), the configured quantile over recent pods.",
       labelNames: ["target"],
       registers,
     });
@@ -122,6 +139,14 @@ export class ScalerMetrics {
     this.baseline.set({ target }, baseline);
   }
 
+  /** The lead in use; the measured start-up gauge is exported only while there is a measurement. */
+  lead(target: string, lead: Pick<StartupLead, "leadMs" | "source" | "measuredMs">): void {
+    this.leadSeconds.remove({ target, source: lead.source === "measured" ? "configured" : "measured" });
+    this.leadSeconds.set({ target, source: lead.source }, lead.leadMs / 1000);
+    if (lead.measuredMs === undefined) this.startupSeconds.remove({ target });
+    else this.startupSeconds.set({ target }, lead.measuredMs / 1000);
+  }
+
   action(target: string, action: FloorAction): void {
     this.actions.inc({ target, action });
   }
@@ -149,5 +174,8 @@ export class ScalerMetrics {
     this.forecastReplicas.remove({ target });
     this.floor.remove({ target });
     this.baseline.remove({ target });
+    this.leadSeconds.remove({ target, source: "measured" });
+    this.leadSeconds.remove({ target, source: "configured" });
+    this.startupSeconds.remove({ target });
   }
 }

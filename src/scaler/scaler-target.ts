@@ -53,6 +53,11 @@ export interface ScalerTarget {
   readonly podCapacity: number;
   readonly quantile: number;
   readonly leadMs: number;
+  /**
+   * Whether `leadMs` was declared (config or annotation) rather than defaulted: a declared lead is a
+   * lower bound for a lead measured from kube-state-metrics, a default one is replaced by it.
+   */
+  readonly leadDeclared: boolean;
   readonly windowMs: number;
   readonly mode: ScalerMode;
   readonly maxStepUp: number;
@@ -89,6 +94,7 @@ export function resolveScalerTarget(spec: ScalerTargetSpec): ScalerTarget {
     podCapacity: spec.podCapacity,
     quantile: spec.quantile ?? SCALER_TARGET_DEFAULTS.quantile,
     leadMs: spec.leadMs ?? SCALER_TARGET_DEFAULTS.leadMs,
+    leadDeclared: spec.leadMs !== undefined,
     windowMs: spec.windowMs ?? SCALER_TARGET_DEFAULTS.windowMs,
     mode: spec.mode ?? SCALER_TARGET_DEFAULTS.mode,
     maxStepUp: spec.maxStepUp ?? SCALER_TARGET_DEFAULTS.maxStepUp,

@@ -154,9 +154,17 @@ describe("presage eval forecast", () => {
   });
 });
 
-describe("presage run", () => {
-  it("forecasts the synthetic workload and prints a table and a chart", async () => {
-    const { stdout } = await run("node", [cli, "run", "--horizon-steps", "48", "--scale-ticks", "2"]);
+describe("presage run --no-serve", () => {
+  it("forecasts the synthetic workload, prints a table and a chart, runs the scaler loop and exits", async () => {
+    const { stdout } = await run("node", [
+      cli,
+      "run",
+      "--horizon-steps",
+      "48",
+      "--scale-ticks",
+      "2",
+      "--no-serve",
+    ]);
     expect(stdout).toContain("embedded defaults");
     expect(stdout).toMatch(/model: auto\[/);
     expect(stdout).toMatch(/time \(UTC\)\s+forecast rps\s+80% low\s+80% high\s+95% low\s+95% high/);

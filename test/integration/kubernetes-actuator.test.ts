@@ -124,6 +124,7 @@ describe("KubernetesActuator against the Kubernetes API stand-in", () => {
       baselineMinReplicas: 2,
       baselineRecorded: false,
       kedaOwned: false,
+      scaleTarget: { kind: "Deployment", name: "web" },
     });
   });
 

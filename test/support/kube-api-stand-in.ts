@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { applyJsonPatch, applyMergePatch, type JsonPatchOperation } from "./kube-patch.js";
@@ -134,6 +134,31 @@ export interface KubeApiStandInOptions {
   readonly authorize?: (attributes: RequestAttributes) => boolean;
   /** Who the caller is, for 403 messages. @defaultValue "system:serviceaccount:presage:presage" */
   readonly user?: string;
+  /**
+   * Act as the Deployment controller (off by default): see {@link SimulatedDeployments}. `true` uses
+   * the defaults (every rollout completes at once).
+   */
+  readonly simulateDeployments?: boolean | SimulatedDeployments;
+}
+
+/**
+ * A minimal Deployment controller, run synchronously after every Deployment write: `metadata.generation`
+ * counts spec changes; each distinct pod template gets a ReplicaSet (`<name>-<hash>`, label
+ * `pod-template-hash`, owned by the Deployment); a template not yet current becomes revision max + 1
+ * (`deployment.kubernetes.io/revision` on the Deployment and its ReplicaSet — rolling back to an old
+ * template re-uses its ReplicaSet under a new revision, as the real controller does); the current
+ * ReplicaSet gets `spec.replicas`, the others 0; and `status` is written as a finished (or stuck) rollout.
+ */
+export interface SimulatedDeployments {
+  /** Whether a rollout of this Deployment becomes healthy. @defaultValue always true */
+  readonly rolloutReady?: (deployment: KubeObject) => boolean;
+  /** Called after each new rollout (a new current ReplicaSet), e.g. to restart a demo process. */
+  readonly onRollout?: (rollout: {
+    namespace: string;
+    name: string;
+    revision: number;
+    template: unknown;
+  }) => void;
 }
 
 /** A resource the stand-in serves. */
@@ -144,6 +169,8 @@ interface ResourceType {
   readonly kind: string;
   /** Built-in list items carry no apiVersion/kind on the wire; custom resources' do. */
   readonly custom: boolean;
+  /** Cluster-scoped (Nodes): paths without `/namespaces/{ns}`, objects without a namespace. */
+  readonly clusterScoped?: boolean;
 }
 
 const RESOURCE_TYPES: readonly ResourceType[] = [
@@ -159,6 +186,9 @@ const RESOURCE_TYPES: readonly ResourceType[] = [
   },
   { group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", custom: false },
   { group: "keda.sh", version: "v1alpha1", plural: "scaledobjects", kind: "ScaledObject", custom: true },
+  { group: "apps", version: "v1", plural: "replicasets", kind: "ReplicaSet", custom: false },
+  { group: "batch", version: "v1", plural: "jobs", kind: "Job", custom: false },
+  { group: "", version: "v1", plural: "nodes", kind: "Node", custom: false, clusterScoped: true },
 ];
 
 /** `deployments.apps`, `pods` — how the real server names a resource in messages. */
@@ -195,6 +225,12 @@ export const kubePaths = {
   deployment: (namespace: string, name: string) =>
     objectPath({ apiVersion: "apps/v1", plural: "deployments" }, namespace, name),
   events: (namespace: string) => `/api/v1/namespaces/${namespace}/events`,
+  replicaSet: (namespace: string, name: string) =>
+    objectPath({ apiVersion: "apps/v1", plural: "replicasets" }, namespace, name),
+  pod: (namespace: string, name: string) => objectPath({ apiVersion: "v1", plural: "pods" }, namespace, name),
+  job: (namespace: string, name: string) =>
+    objectPath({ apiVersion: "batch/v1", plural: "jobs" }, namespace, name),
+  node: (name: string) => `/api/v1/nodes/${name}`,
 } as const;
 
 /** A parsed request path. */
@@ -230,13 +266,18 @@ function parseRoute(path: string): Route | undefined {
     [, namespace, plural, name] = tail;
   } else if (tail.length === 1) {
     plural = tail[0];
+  } else if (tail.length === 2 && tail[0] !== "namespaces") {
+    [plural, name] = tail;
   } else {
     return undefined;
   }
   const type = RESOURCE_TYPES.find(
     (candidate) => candidate.group === group && candidate.version === version && candidate.plural === plural,
   );
-  return type === undefined ? undefined : { type, namespace, name };
+  if (type === undefined) return undefined;
+  // A named object outside /namespaces/ exists only for cluster-scoped resources, and vice versa.
+  if (name !== undefined && (namespace === undefined) !== (type.clusterScoped === true)) return undefined;
+  return { type, namespace, name };
 }
 
 /** An answer: status, body, extra headers. */
@@ -499,7 +540,12 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
     const stored = clone(object);
     stored.apiVersion = apiVersionOf(type);
     stored.kind = type.kind;
-    stored.metadata = { ...stored.metadata, name, namespace, resourceVersion: String(++revision) };
+    stored.metadata = {
+      ...stored.metadata,
+      name,
+      ...(type.clusterScoped === true ? {} : { namespace }),
+      resourceVersion: String(++revision),
+    };
     stored.metadata.uid ??= randomUUID();
     stored.metadata.creationTimestamp ??= new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
     bucket(type).set(`${namespace}/${name}`, stored);
@@ -508,10 +554,107 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
   };
 
   const hpaType = RESOURCE_TYPES.find((type) => type.kind === "HorizontalPodAutoscaler")!;
+  const deploymentType = RESOURCE_TYPES.find((type) => type.kind === "Deployment")!;
+  const replicaSetType = RESOURCE_TYPES.find((type) => type.kind === "ReplicaSet")!;
+  const deployments: SimulatedDeployments | undefined =
+    options.simulateDeployments === true ? {} : options.simulateDeployments || undefined;
+  /** The last spec seen per Deployment, to count generations. */
+  const deploymentSpecs = new Map<string, string>();
+
+  const reconcileDeployment = (deployment: KubeObject): void => {
+    const namespace = deployment.metadata?.namespace ?? "";
+    const name = deployment.metadata?.name ?? "";
+    const key = `${namespace}/${name}`;
+    const spec = isRecord(deployment.spec) ? deployment.spec : {};
+    const specText = JSON.stringify(spec);
+    const metadata = (deployment.metadata ??= {});
+    if (deploymentSpecs.get(key) !== specText) {
+      metadata.generation = (typeof metadata.generation === "number" ? metadata.generation : 0) + 1;
+      deploymentSpecs.set(key, specText);
+    }
+    const template = clone(isRecord(spec.template) ? spec.template : {}) as KubeObject;
+    const templateLabels = { ...(template.metadata?.labels ?? {}) };
+    delete templateLabels["pod-template-hash"];
+    template.metadata = { ...template.metadata, labels: templateLabels };
+    const hash = createHash("sha256").update(JSON.stringify(template)).digest("hex").slice(0, 10);
+    const owned = [...bucket(replicaSetType).values()].filter(
+      (rs) =>
+        rs.metadata?.namespace === namespace &&
+        rs.metadata.ownerReferences?.some((owner) => owner.uid === metadata.uid) === true,
+    );
+    const revisionOf = (object: KubeObject): number =>
+      Number(object.metadata?.annotations?.["deployment.kubernetes.io/revision"] ?? 0) || 0;
+    const currentRevision = revisionOf(deployment);
+    let current = owned.find((rs) => rs.metadata?.labels?.["pod-template-hash"] === hash);
+    const replicas = typeof spec.replicas === "number" ? spec.replicas : 1;
+    let rolledOut = false;
+    if (current === undefined || revisionOf(current) !== currentRevision || currentRevision === 0) {
+      const next = Math.max(0, ...owned.map(revisionOf)) + 1;
+      if (current === undefined) {
+        const selector =
+          isRecord(spec.selector) && isRecord(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+        current = {
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          metadata: {
+            name: `${name}-${hash}`,
+            namespace,
+            uid: randomUUID(),
+            creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+            labels: { ...templateLabels, "pod-template-hash": hash },
+            annotations: {},
+            ownerReferences: [
+              { apiVersion: "apps/v1", kind: "Deployment", name, uid: metadata.uid ?? "", controller: true },
+            ],
+          },
+          spec: {
+            replicas,
+            selector: { matchLabels: { ...selector, "pod-template-hash": hash } },
+            template: {
+              ...template,
+              metadata: { ...template.metadata, labels: { ...templateLabels, "pod-template-hash": hash } },
+            },
+          },
+        };
+        bucket(replicaSetType).set(`${namespace}/${current.metadata!.name!}`, current);
+        owned.push(current);
+      }
+      current.metadata!.annotations = {
+        ...current.metadata!.annotations,
+        "deployment.kubernetes.io/revision": String(next),
+      };
+      metadata.annotations = { ...metadata.annotations, "deployment.kubernetes.io/revision": String(next) };
+      rolledOut = true;
+    }
+    for (const rs of owned) {
+      const rsSpec = isRecord(rs.spec) ? rs.spec : {};
+      rs.spec = { ...rsSpec, replicas: rs === current ? replicas : 0 };
+      rs.metadata = { ...rs.metadata, resourceVersion: String(++revision) };
+    }
+    const ready = deployments?.rolloutReady?.(deployment) ?? true;
+    deployment.status = {
+      observedGeneration: metadata.generation,
+      replicas,
+      updatedReplicas: ready ? replicas : 0,
+      readyReplicas: ready ? replicas : 0,
+      availableReplicas: ready ? replicas : 0,
+      unavailableReplicas: ready ? 0 : replicas,
+    };
+    metadata.resourceVersion = String(++revision);
+    if (rolledOut) {
+      deployments?.onRollout?.({
+        namespace,
+        name,
+        revision: revisionOf(deployment),
+        template: spec.template,
+      });
+    }
+  };
   const scaledObjectType = RESOURCE_TYPES.find((type) => type.kind === "ScaledObject")!;
 
   /** KEDA's operator: owned HPAs follow their ScaledObject's minReplicaCount, whoever edits them. */
   const afterWrite = (type: ResourceType, stored: KubeObject): void => {
+    if (deployments !== undefined && type === deploymentType) reconcileDeployment(stored);
     if (!simulateKeda) return;
     const namespace = stored.metadata?.namespace ?? "";
     if (type === scaledObjectType) {
@@ -561,11 +704,14 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
     body: unknown,
     contentType: string,
   ): Answer => {
-    const { type, namespace, name } = route;
+    const { type, name } = route;
+    const namespace = type.clusterScoped === true ? "" : route.namespace;
     if (method === "GET" && name === undefined) {
       const selector = query.get("labelSelector") ?? "";
       const items = [...bucket(type).values()]
-        .filter((object) => namespace === undefined || object.metadata?.namespace === namespace)
+        .filter(
+          (object) => namespace === undefined || namespace === "" || object.metadata?.namespace === namespace,
+        )
         .filter((object) => matchesLabelSelector(object.metadata?.labels, selector))
         .map((object) => forList(type, object));
       return {
@@ -586,7 +732,11 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
         throw new StatusError(status(400, "the body of the request was not a JSON object"));
       const object = body as KubeObject;
       const metadata = object.metadata ?? {};
-      if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
+      if (
+        metadata.namespace !== undefined &&
+        type.clusterScoped !== true &&
+        metadata.namespace !== namespace
+      ) {
         throw new StatusError(
           status(
             400,
@@ -702,7 +852,7 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
       }
       if (!isRecord(patched)) throw new StatusError(status(400, "the patch did not produce an object"));
       const next = patched as KubeObject;
-      if (next.metadata?.name !== name || next.metadata.namespace !== namespace) {
+      if (next.metadata?.name !== name || (next.metadata.namespace ?? "") !== namespace) {
         throw new StatusError(
           status(400, "metadata.name and metadata.namespace cannot be changed by a patch"),
         );
@@ -863,10 +1013,14 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
 
   const locate = (path: string): { route: Route; namespace: string; name: string } => {
     const route = parseRoute(path);
-    if (!route || route.namespace === undefined || route.name === undefined) {
-      throw new Error(`stand-in: ${path} is not the path of a namespaced object`);
+    if (!route || route.name === undefined) {
+      throw new Error(`stand-in: ${path} is not the path of an object`);
     }
-    return { route, namespace: route.namespace, name: route.name };
+    return {
+      route,
+      namespace: route.type.clusterScoped === true ? "" : (route.namespace ?? ""),
+      name: route.name,
+    };
   };
 
   return {
@@ -880,7 +1034,7 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
     },
     seed: (object) => {
       const type = typeOfObject(object);
-      const namespace = object.metadata?.namespace ?? "default";
+      const namespace = type.clusterScoped === true ? "" : (object.metadata?.namespace ?? "default");
       const name = object.metadata?.name;
       if (name === undefined) throw new Error("stand-in: seeded objects need metadata.name");
       const copy = clone(object);

@@ -43,6 +43,7 @@ describe("parseTargetAnnotations", () => {
       podCapacity: 700,
       quantile: 0.9,
       leadMs: 180_000,
+      leadDeclared: false,
       windowMs: 900_000,
       mode: "shadow",
       maxStepUp: SCALER_TARGET_DEFAULTS.maxStepUp,
@@ -65,6 +66,7 @@ describe("parseTargetAnnotations", () => {
     );
     expect(target).toMatchObject({
       name: "web-requests",
+      leadDeclared: true,
       quantile: 0.95,
       leadMs: 150_000,
       windowMs: 1_800_000,

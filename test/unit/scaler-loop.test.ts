@@ -447,6 +447,66 @@ describe("ScalerLoop", () => {
     );
   });
 
+  it("records the configured lead when nothing measures it, and the measured one when a tracker does", async () => {
+    const plain = harness({
+      actuator: clusterWith(WEB),
+      targets: [spec(WEB, "shadow", { leadMs: 120_000 })],
+    });
+    await plain.loop.tick();
+    expect(plain.loop.decisions()[0]?.lead).toEqual({ leadMs: 120_000, source: "configured", pods: 0 });
+    expect(plain.loop.decisions()[0]?.decision.detail).toContain("lead 2m configured");
+
+    const windows: number[] = [];
+    const measured = harness({
+      actuator: clusterWith(WEB),
+      targets: [spec(WEB, "shadow", { leadMs: 120_000 })],
+      startupLead: {
+        lead: () =>
+          Promise.resolve({
+            lead: {
+              leadMs: 600_000,
+              source: "measured",
+              measuredMs: 600_000,
+              pods: 8,
+              detail: "lead 10m measured",
+            },
+          }),
+        forget: () => undefined,
+      },
+      onDecision: (record) => windows.push(record.forecast?.fromStep ?? 0),
+    });
+    await measured.loop.tick();
+    const record = measured.loop.decisions()[0];
+    expect(record?.lead).toEqual({ leadMs: 600_000, source: "measured", measuredMs: 600_000, pods: 8 });
+    // The window starts after the measured lead: two 5-minute steps later than after the configured one.
+    expect(windows[0]).toBe((plain.loop.decisions()[0]?.forecast?.fromStep ?? 0) + 2);
+    expect(await measured.metrics.registry.metrics()).toContain(
+      'presage_scaler_lead_seconds{target="web",source="measured"} 600',
+    );
+  });
+
+  it("counts a failed lead measurement and goes on with the lead it was given", async () => {
+    const h = harness({
+      actuator: clusterWith(WEB),
+      targets: [spec(WEB, "shadow")],
+      startupLead: {
+        lead: () =>
+          Promise.resolve({
+            lead: { leadMs: 180_000, source: "configured", pods: 0, detail: "lead 3m default" },
+            error: new Error("prometheus down"),
+          }),
+        forget: () => undefined,
+      },
+    });
+    const report = await h.loop.tick();
+    expect(report.decided).toBe(1);
+    expect(h.loop.decisions()[0]?.lead?.leadMs).toBe(180_000);
+    expect(await h.metrics.registry.metrics()).toContain(
+      `presage_scaler_errors_total{target="web",code="${ScalerErrorCode.startupLeadFailed}"} 1`,
+    );
+    expect(h.lines.some((line) => line.includes("prometheus down"))).toBe(true);
+  });
+
   it("keeps a bounded decision log", async () => {
     const cluster = clusterWith(WEB);
     const h = harness({ actuator: cluster, targets: [spec(WEB, "shadow")], decisionLogSize: 5 });

@@ -193,6 +193,7 @@ export class KubernetesActuator implements ScalerActuator {
       baselineMinReplicas: holder.baseline ?? holder.minReplicas,
       baselineRecorded: holder.baseline !== undefined,
       kedaOwned: holder.kind === "ScaledObject",
+      ...scaleTargetOf(hpa),
     };
   }
 
@@ -428,4 +429,12 @@ function stringMap(value: unknown): Record<string, string> | undefined {
       (entry): entry is [string, string] => typeof entry[1] === "string",
     ),
   );
+}
+
+/** The HPA's `spec.scaleTargetRef`, when the server sent a usable one (a stand-in may not). */
+function scaleTargetOf(hpa: V2HorizontalPodAutoscaler): Pick<HpaState, "scaleTarget"> {
+  const ref = hpa.spec.scaleTargetRef as
+    Partial<V2HorizontalPodAutoscaler["spec"]["scaleTargetRef"]> | undefined;
+  if (typeof ref?.kind !== "string" || typeof ref.name !== "string" || ref.name === "") return {};
+  return { scaleTarget: { kind: ref.kind, name: ref.name } };
 }

@@ -154,7 +154,7 @@ export function renderReplayChartSvg(input: ReplayChartInput): string {
   ].join("\n");
 }
 
-function niceCeiling(value: number): number {
+export function niceCeiling(value: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(value));
   for (const factor of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
     if (factor * magnitude >= value) return factor * magnitude;
@@ -172,10 +172,10 @@ function formatTime(epochMs: number, tickSeconds: number): string {
   return tickSeconds >= 86_400 ? iso.slice(0, 10) : iso.slice(11, 16);
 }
 
-function formatValue(value: number): string {
+export function formatValue(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : String(Number(value.toPrecision(3)));
 }
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -1,0 +1,216 @@
+/**
+ * `npm run bench:capacity`: 90/180-day daily forecasts on ../shared/data/daily (20 M4 Daily series
+ * and Prophet's Peyton Manning page views), scored by `evaluateCapacity` on the same rolling origins
+ * for presage's models and — when R with `forecast` is installed — R's ets, auto.arima and stlf, fitted
+ * in the same run on the same training windows (gaps linearly interpolated, as presage's models do).
+ *
+ *   npm run bench:capacity -- [--data-dir ../shared/data/daily] [--models capacity,naive,…]
+ *       [--r-methods ets,auto.arima,stlf] [--skip-r] [--r-timeout-seconds 120] [--max-origins 12]
+ *       [--r-cache-dir dir] [--out bench-results/capacity-bench.json]
+ *
+ * `--r-cache-dir` keeps R's output per data file and reuses it when it holds exactly the same
+ * training windows and methods (R takes ~20 minutes; presage's models a minute).
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { cleanValues } from "../models/cleaning/clean-values.js";
+import {
+  capacityMethod,
+  DEFAULT_CAPACITY_MODELS,
+  isCapacityModelName,
+} from "../training/capacity/capacity-methods.js";
+import {
+  capacityPairs,
+  evaluateCapacity,
+  type CapacityEvaluationResult,
+  type CapacityMethod,
+  type CapacityMethodScores,
+} from "../training/capacity/evaluate-capacity.js";
+import { parseDailyCsv, type DailySeries } from "../training/datasets/daily-csv.js";
+import { formatTable } from "../src/cli/text-table.js";
+import { readFile } from "node:fs/promises";
+import { parseRPeerResults, runRForecastPeers, type RPeerResults } from "./r-forecast-peers.js";
+
+const HORIZONS = [90, 180] as const;
+const LONGEST = 180;
+const FILES = ["m4_daily_sample_1280d_part_shared.csv", "example_wp_log_peyton_manning.csv"] as const;
+
+const { values: flags } = parseArgs({
+  options: {
+    "data-dir": { type: "string", default: "../shared/data/daily" },
+    models: { type: "string", default: DEFAULT_CAPACITY_MODELS.join(",") },
+    "r-methods": { type: "string", default: "ets,auto.arima,stlf" },
+    "skip-r": { type: "boolean", default: false },
+    "r-timeout-seconds": { type: "string", default: "120" },
+    "max-origins": { type: "string", default: "12" },
+    "r-cache-dir": { type: "string" },
+    out: { type: "string", default: "bench-results/capacity-bench.json" },
+  },
+});
+
+const models = flags.models.split(",").filter(isCapacityModelName);
+const rMethods = flags["r-methods"].split(",").filter((name) => name !== "");
+const maxOrigins = Number(flags["max-origins"]);
+const report: Record<string, unknown> = { measuredAt: new Date().toISOString(), horizons: HORIZONS, sets: {} };
+const perSet: { name: string; result: CapacityEvaluationResult }[] = [];
+
+for (const file of FILES) {
+  const path = resolve(flags["data-dir"], file);
+  if (!existsSync(path)) {
+    process.stderr.write(`skipping ${file}: ${path} not found\n`);
+    continue;
+  }
+  const series = parseDailyCsv(await readFile(path, "utf8"), { singleSeriesId: "peyton_manning" });
+  const peers = flags["skip-r"] ? undefined : await rPeerMethods(series, file);
+  const methods = [...models.map((name) => capacityMethod(name, LONGEST)), ...(peers ?? [])];
+  process.stderr.write(`${file}: ${series.length} series, ${methods.length} methods\n`);
+  const started = performance.now();
+  const result = evaluateCapacity(series, methods, {
+    horizonsDays: HORIZONS,
+    maxOrigins,
+    onProgress: (done, total, label) => {
+      if (done % 50 === 0 || done === total) process.stderr.write(`  ${done}/${total} ${label}\n`);
+    },
+  });
+  process.stderr.write(`  ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  perSet.push({ name: file, result });
+  process.stdout.write(`\n${file} (${series.length} series, ${result.pairs} pairs)\n${table(result.methods)}\n`);
+  (report.sets as Record<string, unknown>)[file] = { series: series.length, pairs: result.pairs, methods: result.methods };
+}
+
+if (perSet.length > 1) {
+  const pooled = poolResults(perSet.map((set) => set.result));
+  const pairs = perSet.reduce((sum, set) => sum + set.result.pairs, 0);
+  process.stdout.write(`\nall daily data (${pairs} pairs, pooled)\n${table(pooled)}\n`);
+  report.pooled = { pairs, methods: pooled };
+}
+report.methods = report.pooled ?? (report.sets as Record<string, { methods: unknown }>)[FILES[0]]?.methods;
+await mkdir(dirname(flags.out), { recursive: true });
+await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+process.stderr.write(`wrote ${flags.out}\n`);
+
+function table(methods: Readonly<Record<string, CapacityMethodScores>>): string {
+  return formatTable(
+    ["method", "within15@90", "within15@180", "MAPE@90", "MAPE@180", "cov80@90", "cov80@180", "ms/forecast", "failed"],
+    Object.entries(methods).map(([name, s]) => [
+      name,
+      s.within15["90"] ?? Number.NaN,
+      s.within15["180"] ?? Number.NaN,
+      s.mape["90"] ?? Number.NaN,
+      s.mape["180"] ?? Number.NaN,
+      s.coverage80["90"] ?? Number.NaN,
+      s.coverage80["180"] ?? Number.NaN,
+      s.msPerForecast,
+      s.failures,
+    ]),
+  );
+}
+
+/** Pair-weighted means over data sets (coverage weighted by pairs too: ~7 observed days each). */
+function poolResults(results: readonly CapacityEvaluationResult[]): Record<string, CapacityMethodScores> {
+  const names = [...new Set(results.flatMap((result) => Object.keys(result.methods)))];
+  const pooled: Record<string, CapacityMethodScores> = {};
+  for (const name of names) {
+    const scores = results.map((result) => result.methods[name]).filter((s) => s !== undefined);
+    const weighted = (pick: (s: CapacityMethodScores) => Readonly<Record<string, number>>): Record<string, number> =>
+      Object.fromEntries(
+        HORIZONS.map((h) => {
+          const key = String(h);
+          const weight = scores.reduce((sum, s) => sum + (s.pairs[key] ?? 0), 0);
+          const total = scores.reduce((sum, s) => sum + (pick(s)[key] ?? 0) * (s.pairs[key] ?? 0), 0);
+          return [key, weight > 0 ? total / weight : Number.NaN];
+        }),
+      );
+    const pairs = scores.reduce((sum, s) => sum + (s.pairs["180"] ?? 0), 0);
+    pooled[name] = {
+      within15: weighted((s) => s.within15),
+      mape: weighted((s) => s.mape),
+      coverage80: weighted((s) => s.coverage80),
+      pairs: Object.fromEntries(
+        HORIZONS.map((h) => [String(h), scores.reduce((sum, s) => sum + (s.pairs[String(h)] ?? 0), 0)]),
+      ),
+      failures: scores.reduce((sum, s) => sum + s.failures, 0),
+      msPerForecast: scores.reduce((sum, s) => sum + s.msPerForecast * (s.pairs["180"] ?? 0), 0) / Math.max(1, pairs),
+    };
+  }
+  return pooled;
+}
+
+/**
+ * R's forecasts for every (series, origin) training window of `series`, as evaluation methods. The
+ * windows go to `forecast-peers.R` as an M4 wide file (one row per window, id `series@origin`), with
+ * gaps interpolated; the test file only fixes the horizon.
+ */
+async function rPeerMethods(series: readonly DailySeries[], file: string): Promise<CapacityMethod[] | undefined> {
+  const { pairs } = capacityPairs(series, { horizonsDays: HORIZONS, maxOrigins });
+  const dir = await mkdtemp(join(tmpdir(), "presage-capacity-r-"));
+  try {
+    // read.csv needs a name for every column: V1 (id) … V(longest + 1), shorter rows padded empty.
+    const windows = pairs.map(({ series: entry, origin }) => ({
+      id: `"${entry.id}@${origin}"`,
+      values: cleanValues(entry.values.slice(0, origin)).values.map((v) => String(v)),
+    }));
+    const width = Math.max(...windows.map((w) => w.values.length));
+    const header = (columns: number): string =>
+      Array.from({ length: columns + 1 }, (_, i) => `"V${i + 1}"`).join(",");
+    const trainRows = [header(width)];
+    const testRows = [header(LONGEST)];
+    for (const { id, values } of windows) {
+      trainRows.push([id, ...values, ...new Array<string>(width - values.length).fill("")].join(","));
+      testRows.push([id, ...new Array<string>(LONGEST).fill("0")].join(","));
+    }
+    await writeFile(join(dir, "train.csv"), `${trainRows.join("\n")}\n`);
+    await writeFile(join(dir, "test.csv"), `${testRows.join("\n")}\n`);
+    const ids = windows.map((w) => w.id.slice(1, -1));
+    const cacheFile = flags["r-cache-dir"] === undefined ? undefined : resolve(flags["r-cache-dir"], `${file}.r-peers.json`);
+    const cached = cacheFile === undefined ? undefined : await readCachedPeers(cacheFile, ids);
+    if (cached) {
+      process.stderr.write(`${file}: R forecasts reused from ${cacheFile ?? ""}\n`);
+      return peerMethods(cached);
+    }
+    if (cacheFile !== undefined) await mkdir(dirname(cacheFile), { recursive: true });
+    process.stderr.write(`${file}: R ${rMethods.join(", ")} on ${pairs.length} training windows…\n`);
+    const results: RPeerResults | undefined = await runRForecastPeers({
+      ...(cacheFile === undefined ? {} : { outFile: cacheFile }),
+      trainCsv: join(dir, "train.csv"),
+      testCsv: join(dir, "test.csv"),
+      season: 7,
+      horizon: LONGEST,
+      methods: rMethods,
+      workers: 2,
+      timeoutSeconds: Number(flags["r-timeout-seconds"]),
+      onProgress: (line) => process.stderr.write(`  R: ${line}\n`),
+      onUnavailable: (reason) => process.stderr.write(`R peers skipped: ${reason}\n`),
+    });
+    return results ? peerMethods(results) : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function peerMethods(results: RPeerResults): CapacityMethod[] {
+  return [...results.methods].map(([method, byId]) => ({
+    name: `r:${method}`,
+    forecast: (task) => {
+      const forecast = byId.get(`${task.seriesId}@${task.origin}`);
+      if (!forecast) throw new Error(`R produced no forecast for ${task.seriesId}@${task.origin}`);
+      return forecast;
+    },
+  }));
+}
+
+/** A complete cached R run for exactly these windows and methods, else `undefined`. */
+async function readCachedPeers(path: string, ids: readonly string[]): Promise<RPeerResults | undefined> {
+  if (!existsSync(path)) return undefined;
+  try {
+    const results = parseRPeerResults(JSON.parse(await readFile(path, "utf8")));
+    const sameIds = results.seriesIds.length === ids.length && results.seriesIds.every((id, i) => id === ids[i]);
+    const sameMethods = rMethods.every((method) => [...results.methods.keys()].some((known) => known === method));
+    return results.complete && sameIds && sameMethods && results.horizonSteps === LONGEST ? results : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,102 @@
+import { quantileSorted } from "../math/intervals.js";
+
+/**
+ * Interval widths learnt from rolling-origin forecast errors rather than from model theory, which is
+ * far too narrow three to six months out (parameters drift, trends turn, levels shift).
+ *
+ * Errors are in the model's working scale (log for positive series). Their size grows with the
+ * horizon; `spread[i]` is the root mean square error of the week ending at step `anchorSteps[i]`,
+ * made non-decreasing. Their distribution is `ratios`: |error| / spread at its step, pooled over all
+ * steps and origins and kept as 101 quantiles (0%, 1%, …, 100%).
+ */
+export interface IntervalCalibration {
+  readonly anchorSteps: readonly number[];
+  readonly spread: readonly number[];
+  readonly ratios: readonly number[];
+  /** Forecast origins the errors came from. */
+  readonly origins: number;
+}
+
+/**
+ * Builds a calibration from backtest errors `errors[origin][step]` (actual − forecast in the working
+ * scale; `NaN` where the actual was missing). `floor(step)` is a lower bound for the spread at each
+ * step — the model's own theory — so a lucky run of origins never yields intervals narrower than the
+ * model believes. Returns `undefined` with fewer than 2 origins or no finite error.
+ */
+export function buildIntervalCalibration(
+  errors: readonly (readonly number[])[],
+  floor: (step: number) => number,
+): IntervalCalibration | undefined {
+  if (errors.length < 2) return undefined;
+  const horizon = Math.max(...errors.map((row) => row.length));
+  const anchorSteps: number[] = [];
+  const spread: number[] = [];
+  let running = 0;
+  for (let end = 7; end <= horizon + 6; end += 7) {
+    const last = Math.min(end, horizon);
+    let sum = 0;
+    let count = 0;
+    for (const row of errors) {
+      for (let step = last - 7; step < last; step++) {
+        const error = row[step] ?? Number.NaN;
+        if (step >= 0 && Number.isFinite(error)) {
+          sum += error * error;
+          count++;
+        }
+      }
+    }
+    const rms = count > 0 ? Math.sqrt(sum / count) : running;
+    running = Math.max(running, rms, floor(last));
+    anchorSteps.push(last);
+    spread.push(running);
+    if (last === horizon) break;
+  }
+  const calibration = { anchorSteps, spread, ratios: [0], origins: errors.length };
+  const ratios: number[] = [];
+  for (const row of errors) {
+    row.forEach((error, step) => {
+      const size = spreadAt(calibration, step + 1);
+      if (Number.isFinite(error) && size > 0) ratios.push(Math.abs(error) / size);
+    });
+  }
+  if (ratios.length === 0) return undefined;
+  const sorted = Float64Array.from(ratios).sort();
+  return {
+    anchorSteps,
+    spread,
+    ratios: Array.from({ length: 101 }, (_, i) => quantileSorted(sorted, i / 100)),
+    origins: errors.length,
+  };
+}
+
+/**
+ * The error spread at `step`: interpolated between anchors, growing like √step past the last one
+ * (a random walk's rate) and held at the first anchor before it.
+ */
+export function spreadAt(calibration: IntervalCalibration, step: number): number {
+  const { anchorSteps, spread } = calibration;
+  const lastIndex = anchorSteps.length - 1;
+  const lastStep = anchorSteps[lastIndex] ?? 1;
+  const lastSpread = spread[lastIndex] ?? 0;
+  if (step >= lastStep) return lastSpread * Math.sqrt(step / lastStep);
+  for (let i = 0; i <= lastIndex; i++) {
+    const anchor = anchorSteps[i] ?? 0;
+    if (step <= anchor) {
+      if (i === 0) return spread[0] ?? 0;
+      const previous = anchorSteps[i - 1] ?? 0;
+      const weight = (step - previous) / Math.max(1, anchor - previous);
+      return (spread[i - 1] ?? 0) + weight * ((spread[i] ?? 0) - (spread[i - 1] ?? 0));
+    }
+  }
+  return lastSpread;
+}
+
+/**
+ * Half-width of the central `level`% interval at `step`, in the working scale. Widened by
+ * `√(1 + 1/origins)`, as a prediction interval from a sample of that many origins is: the spread
+ * itself is only an estimate.
+ */
+export function calibratedHalfWidth(calibration: IntervalCalibration, step: number, level: number): number {
+  const sampling = Math.sqrt(1 + 1 / Math.max(1, calibration.origins));
+  return spreadAt(calibration, step) * quantileSorted(calibration.ratios, level / 100) * sampling;
+}

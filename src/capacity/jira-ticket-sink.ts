@@ -1,0 +1,149 @@
+import { SinkDeliveryError } from "./capacity-error.js";
+import type { SinkDelivery, TicketSink } from "./ticket-sink.js";
+import { joinUrl, readSinkToken, sendJson } from "./ticket-sink.js";
+
+export interface JiraTicketSinkOptions {
+  readonly name: string;
+  /** Base URL of Jira, e.g. `https://example.atlassian.net`. */
+  readonly url: string;
+  /** Project key, e.g. `OPS`. */
+  readonly project: string;
+  /** @defaultValue "Task" */
+  readonly issueType?: string;
+  /** With a user: basic auth `user:token` (Jira Cloud API tokens); without: `Bearer token` (Data Center PATs). */
+  readonly user?: string | undefined;
+  readonly token?: string | undefined;
+  readonly tokenFile?: string | undefined;
+  /** Name (or id) of the workflow transition that resolves a ticket, or the name of its target status. @defaultValue "Done" */
+  readonly resolveTransition?: string;
+  /** @defaultValue 10000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Jira through REST API v2 (plain-text descriptions, Cloud and Data Center alike):
+ *
+ * - open: `POST /rest/api/2/issue` `{fields: {project: {key}, summary, description, issuetype: {name}, labels}}`
+ *   → the issue `key` is the ref;
+ * - update: `PUT /rest/api/2/issue/{key}` `{fields: {summary, description}}` and a comment
+ *   (`POST /rest/api/2/issue/{key}/comment` `{body}`);
+ * - resolve: a comment, `GET /rest/api/2/issue/{key}/transitions` to find the configured transition by
+ *   name, id or target status (ids differ between workflows), then
+ *   `POST /rest/api/2/issue/{key}/transitions` `{transition: {id}}`.
+ */
+export class JiraTicketSink implements TicketSink {
+  readonly type = "jira";
+  readonly name: string;
+  private readonly headers: Readonly<Record<string, string>>;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: JiraTicketSinkOptions) {
+    this.name = options.name;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    const token = readSinkToken(options) ?? "";
+    this.headers = {
+      Authorization:
+        options.user === undefined
+          ? `Bearer ${token}`
+          : `Basic ${Buffer.from(`${options.user}:${token}`).toString("base64")}`,
+    };
+  }
+
+  async deliver(delivery: SinkDelivery): Promise<{ ref?: string }> {
+    const { content, ref } = delivery;
+    const api = joinUrl(this.options.url, "/rest/api/2/issue");
+    const request = (
+      method: "GET" | "POST" | "PUT",
+      url: string,
+      body: unknown,
+      what: string,
+    ): Promise<unknown> =>
+      sendJson({
+        method,
+        url,
+        headers: this.headers,
+        body,
+        timeoutMs: this.timeoutMs,
+        signal: delivery.signal,
+        description: `jira sink "${this.name}" ${what}`,
+      });
+    if (content.event === "open" || (content.event === "update" && ref === undefined)) {
+      const created = await request(
+        "POST",
+        api,
+        {
+          fields: {
+            project: { key: this.options.project },
+            summary: content.title.slice(0, 254),
+            description: content.body,
+            issuetype: { name: this.options.issueType ?? "Task" },
+            // Jira labels cannot contain spaces.
+            labels: content.labels.map((label) => label.replace(/\s+/g, "-")),
+          },
+        },
+        "create issue",
+      );
+      const key =
+        typeof created === "object" && created !== null && "key" in created ? created.key : undefined;
+      if (typeof key !== "string") {
+        throw new SinkDeliveryError(
+          `jira sink "${this.name}": the created issue has no key`,
+          undefined,
+          false,
+        );
+      }
+      return { ref: key };
+    }
+    if (ref === undefined) return {};
+    const issue = `${api}/${encodeURIComponent(ref)}`;
+    if (content.event === "update") {
+      await request(
+        "PUT",
+        issue,
+        { fields: { summary: content.title.slice(0, 254), description: content.body } },
+        `update ${ref}`,
+      );
+      await request("POST", `${issue}/comment`, { body: content.summary }, `comment on ${ref}`);
+      return { ref };
+    }
+    await request("POST", `${issue}/comment`, { body: content.summary }, `comment on ${ref}`);
+    const wanted = (this.options.resolveTransition ?? "Done").toLowerCase();
+    const answer = await request("GET", `${issue}/transitions`, undefined, `list transitions of ${ref}`);
+    const transitions = readTransitions(answer);
+    const transition = transitions.find(
+      (one) => one.id === wanted || one.name.toLowerCase() === wanted || one.to.toLowerCase() === wanted,
+    );
+    if (transition === undefined) {
+      throw new SinkDeliveryError(
+        `jira sink "${this.name}": ${ref} has no transition "${this.options.resolveTransition ?? "Done"}" (available: ${transitions.map((one) => `${one.name} → ${one.to}`).join(", ") || "none"}); set resolveTransition`,
+        undefined,
+        false,
+      );
+    }
+    await request("POST", `${issue}/transitions`, { transition: { id: transition.id } }, `transition ${ref}`);
+    return { ref };
+  }
+}
+
+function readTransitions(answer: unknown): { id: string; name: string; to: string }[] {
+  if (
+    typeof answer !== "object" ||
+    answer === null ||
+    !("transitions" in answer) ||
+    !Array.isArray(answer.transitions)
+  ) {
+    return [];
+  }
+  return (answer.transitions as unknown[]).flatMap((item) => {
+    if (typeof item !== "object" || item === null) return [];
+    const record = item as { id?: unknown; name?: unknown; to?: { name?: unknown } };
+    if (typeof record.id !== "string" && typeof record.id !== "number") return [];
+    return [
+      {
+        id: String(record.id),
+        name: typeof record.name === "string" ? record.name : "",
+        to: typeof record.to?.name === "string" ? record.to.name : "",
+      },
+    ];
+  });
+}

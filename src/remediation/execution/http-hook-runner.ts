@@ -1,0 +1,92 @@
+import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation-error.js";
+import { ActionKind, type RemediationAction } from "../runbooks/remediation-action.js";
+import type { ActionRunner, AppliedAction, PreparedAction } from "./action-runner.js";
+
+/** Options of {@link HttpHookRunner}. */
+export interface HttpHookRunnerOptions {
+  /** Injected for tests. @defaultValue globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * Runs `http-hook` actions: one request with the rendered JSON body; a 2xx answer is success, anything
+ * else (or no answer within the step's timeout) fails the action. Hooks are not undoable.
+ */
+export class HttpHookRunner implements ActionRunner {
+  private readonly fetch: typeof fetch;
+
+  constructor(options: HttpHookRunnerOptions = {}) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  prepare(action: RemediationAction): Promise<PreparedAction> {
+    if (action.kind !== ActionKind.httpHook)
+      throw new RangeError(`HttpHookRunner runs http-hook, not ${action.kind}`);
+    return Promise.resolve({
+      action,
+      snapshot: null,
+      undoable: false,
+      detail: `${action.params.method} ${action.params.url}`,
+    });
+  }
+
+  async apply(prepared: PreparedAction): Promise<AppliedAction> {
+    const action = prepared.action;
+    if (action.kind !== ActionKind.httpHook)
+      throw new RangeError(`HttpHookRunner runs http-hook, not ${action.kind}`);
+    const { url, method, body, timeoutMs } = action.params;
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new RemediationError(
+        RemediationErrorCode.actionFailed,
+        `${method} ${url} got no answer: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    const text = (await response.text().catch(() => "")).slice(0, 200);
+    if (!response.ok) {
+      throw new RemediationError(
+        RemediationErrorCode.actionFailed,
+        `${method} ${url} answered HTTP ${response.status}: ${text}`,
+      );
+    }
+    return { prepared, detail: `${method} ${url} answered HTTP ${response.status}` };
+  }
+
+  undo(): Promise<string> {
+    return Promise.reject(
+      new RemediationError(RemediationErrorCode.actionFailed, "an HTTP hook cannot be undone"),
+    );
+  }
+}
+
+/** Routes each action to the runner of its kind: http-hook to one, everything else to the other. */
+export class RoutingActionRunner implements ActionRunner {
+  constructor(
+    private readonly kubernetes: ActionRunner,
+    private readonly hooks: ActionRunner = new HttpHookRunner(),
+  ) {}
+
+  prepare(action: RemediationAction): Promise<PreparedAction> {
+    return this.pick(action).prepare(action);
+  }
+
+  apply(prepared: PreparedAction): Promise<AppliedAction> {
+    return this.pick(prepared.action).apply(prepared);
+  }
+
+  undo(applied: AppliedAction): Promise<string> {
+    return this.pick(applied.prepared.action).undo(applied);
+  }
+
+  private pick(action: RemediationAction): ActionRunner {
+    return action.kind === ActionKind.httpHook ? this.hooks : this.kubernetes;
+  }
+}

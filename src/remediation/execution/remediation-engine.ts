@@ -1,0 +1,539 @@
+import { deliveryKey, incidentIdOf, type ReceivedAlert } from "../alerting/alertmanager-payload.js";
+import type { SilenceSource } from "../alerting/alertmanager-silences.js";
+import type { Silence } from "../alerting/silence.js";
+import type { IncidentEvent, IncidentEventBody, StepSummary } from "../ledger/incident-event.js";
+import { foldIncident, IncidentState, type Incident } from "../ledger/incident.js";
+import type { RemediationMetrics } from "../ledger/remediation-metrics.js";
+import { computeRemediationStats, type RemediationStats } from "../ledger/remediation-stats.js";
+import { NotificationOutbox } from "../notifications/notification-outbox.js";
+import {
+  alertSubject,
+  formatElapsed,
+  NotificationKind,
+  type RemediationNotification,
+} from "../notifications/remediation-notification.js";
+import {
+  decideAdmission,
+  recordBreakerOutcome,
+  releaseIncident,
+  resetBreaker,
+  type AdmissionDecision,
+} from "../planning/decide-admission.js";
+import { limitsForRunbook, type GuardLimits } from "../planning/guard-limits.js";
+import type { GuardState } from "../planning/guard-state.js";
+import type { MaintenanceWindow } from "../planning/maintenance-window.js";
+import {
+  planRemediation,
+  renderSteps,
+  selectRunbook,
+  type PlannedStep,
+} from "../planning/plan-remediation.js";
+import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation-error.js";
+import { OnFailure, type Runbook, type RunbookMode } from "../runbooks/runbook.js";
+import type { RemediationStore } from "../storage/remediation-store.js";
+import type { ActionRunner, AppliedAction, PromqlProbe, RolloutProbe } from "./action-runner.js";
+import { verifyStep } from "./verify-step.js";
+
+/** Options of {@link RemediationEngine}. */
+export interface RemediationEngineOptions {
+  readonly store: RemediationStore;
+  readonly runbooks: readonly Runbook[];
+  readonly actions: ActionRunner;
+  /** For `verify.rollout`. @defaultValue none (such checks fail) */
+  readonly rollout?: RolloutProbe;
+  /** For `verify.promql`. @defaultValue none (such checks fail) */
+  readonly promql?: PromqlProbe;
+  /** Alertmanager's silences. @defaultValue none: silences are not checked */
+  readonly silences?: SilenceSource;
+  /** Act when silences cannot be read. @defaultValue false (fail safe: do not act, page) */
+  readonly actWithoutSilences?: boolean;
+  readonly limits: GuardLimits;
+  /** Mode of runbooks that set none. @defaultValue "dry-run" */
+  readonly defaultMode?: RunbookMode;
+  /** @defaultValue none */
+  readonly maintenanceWindows?: readonly MaintenanceWindow[];
+  /** Notifications (healed, escalated, approval requested, breaker opened). @defaultValue none */
+  readonly notifications?: NotificationOutbox;
+  readonly metrics?: RemediationMetrics;
+  /** How long a delivery key is remembered (duplicates within it are ignored). @defaultValue 7 days */
+  readonly deliveryTtlMs?: number;
+  /** Pending approvals older than this are refused. @defaultValue 1 hour */
+  readonly approvalTimeoutMs?: number;
+  /** Page a human when the guards refuse an incident's action. @defaultValue true */
+  readonly pageOnGuardDenial?: boolean;
+  /** Link to an incident in the API, for notifications. @defaultValue none */
+  readonly ledgerUrl?: (incidentId: string) => string;
+  /** @defaultValue Date.now */
+  readonly now?: () => number;
+  /** @defaultValue a real timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @defaultValue none */
+  readonly log?: (line: string) => void;
+}
+
+/** What happened to one alert of a delivery. */
+export interface AlertReceipt {
+  readonly incidentId: string;
+  readonly fingerprint: string;
+  readonly outcome:
+    "duplicate" | "resolved" | "unmatched" | "skipped" | "dry-run" | "awaiting-approval" | "acting";
+  readonly runbook?: string;
+  readonly detail?: string;
+}
+
+const realSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+/**
+ * Alertmanager → planner → guards → executor → verify, for one or many replicas.
+ *
+ * `receive` acknowledges a delivery quickly: each alert is claimed once (fingerprint + startsAt +
+ * status, persisted), recorded in the ledger and planned; an `auto` plan then runs in the background
+ * (`idle()` waits for it). Every step is admitted by the guards atomically in the shared store, applied,
+ * verified, and on failure undone / followed by the next step / escalated as the runbook says. Every
+ * outcome is appended to the incident's timeline.
+ */
+export class RemediationEngine {
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly log: (line: string) => void;
+  private readonly running = new Set<Promise<void>>();
+  private readonly defaultMode: RunbookMode;
+  private runbooks: readonly Runbook[];
+
+  constructor(private readonly options: RemediationEngineOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
+    this.log = options.log ?? (() => undefined);
+    this.defaultMode = options.defaultMode ?? "dry-run";
+    this.runbooks = options.runbooks;
+  }
+
+  /** Replaces the runbooks (after a reload of the directory); running incidents keep their plan. */
+  setRunbooks(runbooks: readonly Runbook[]): void {
+    this.runbooks = runbooks;
+  }
+
+  /** Handles the alerts of one delivery in order; returns what happened to each. */
+  async receive(alerts: readonly ReceivedAlert[]): Promise<AlertReceipt[]> {
+    const receipts: AlertReceipt[] = [];
+    for (const alert of alerts) receipts.push(await this.receiveOne(alert));
+    return receipts;
+  }
+
+  /** Waits until no remediation runs in this process. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** One incident, or undefined. */
+  async incident(id: string): Promise<Incident | undefined> {
+    return foldIncident(id, await this.options.store.events(id));
+  }
+
+  /** The newest incidents first. */
+  async incidents(limit = 100): Promise<Incident[]> {
+    const ids = await this.options.store.listIncidentIds(limit);
+    const incidents = await Promise.all(ids.map((id) => this.incident(id)));
+    return incidents.filter((incident): incident is Incident => incident !== undefined);
+  }
+
+  /** Outcome rates over the ledger (up to `limit` newest incidents). */
+  async stats(limit = 10_000): Promise<RemediationStats> {
+    return computeRemediationStats(await this.incidents(limit));
+  }
+
+  guardState(): Promise<GuardState> {
+    return this.options.store.readGuards();
+  }
+
+  /** Closes a runbook's circuit breaker by hand. */
+  async resetBreaker(runbook: string): Promise<void> {
+    await this.options.store.updateGuards((state) => ({
+      state: resetBreaker(state, runbook),
+      result: undefined,
+    }));
+  }
+
+  /**
+   * Runs an incident waiting for approval. Throws `unknownIncident` / `notAwaitingApproval` (also when
+   * another admin or replica decided first, or the approval expired).
+   */
+  async approve(incidentId: string, by: string): Promise<Incident> {
+    const { incident, runbook, alert } = await this.awaiting(incidentId);
+    if (!(await this.options.store.claimDelivery(`decision:${incidentId}`, this.deliveryTtlMs()))) {
+      throw new RemediationError(
+        RemediationErrorCode.notAwaitingApproval,
+        `incident ${incidentId} was already decided`,
+      );
+    }
+    await this.append(incidentId, { type: "approved", by });
+    const rendered = renderSteps(runbook, alert.labels);
+    if (!rendered.ok) {
+      await this.escalate(
+        incidentId,
+        `runbook ${runbook.name} no longer renders: ${rendered.problems.join("; ")}`,
+      );
+    } else {
+      this.launch(incidentId, alert, runbook, rendered.steps);
+    }
+    return (await this.incident(incident.id)) ?? incident;
+  }
+
+  /** Refuses an incident waiting for approval (same errors as `approve`). */
+  async reject(incidentId: string, by: string, reason: string): Promise<Incident> {
+    const { incident } = await this.awaiting(incidentId);
+    if (!(await this.options.store.claimDelivery(`decision:${incidentId}`, this.deliveryTtlMs()))) {
+      throw new RemediationError(
+        RemediationErrorCode.notAwaitingApproval,
+        `incident ${incidentId} was already decided`,
+      );
+    }
+    await this.append(incidentId, { type: "rejected", by, reason });
+    this.options.metrics?.incidents.inc({ outcome: "rejected" });
+    return (await this.incident(incident.id)) ?? incident;
+  }
+
+  private deliveryTtlMs(): number {
+    return this.options.deliveryTtlMs ?? 7 * 86_400_000;
+  }
+
+  private async awaiting(
+    incidentId: string,
+  ): Promise<{ incident: Incident; runbook: Runbook; alert: ReceivedAlert }> {
+    const incident = await this.incident(incidentId);
+    if (incident === undefined) {
+      throw new RemediationError(
+        RemediationErrorCode.unknownIncident,
+        `no incident ${JSON.stringify(incidentId)}`,
+      );
+    }
+    const waiting = [...incident.timeline].reverse().find((event) => event.type === "awaiting-approval");
+    if (incident.state !== IncidentState.awaitingApproval || waiting === undefined) {
+      throw new RemediationError(
+        RemediationErrorCode.notAwaitingApproval,
+        `incident ${incidentId} is ${incident.state}, not awaiting approval`,
+      );
+    }
+    const timeoutMs = this.options.approvalTimeoutMs ?? 3_600_000;
+    if (this.now() - waiting.atMs > timeoutMs) {
+      throw new RemediationError(
+        RemediationErrorCode.notAwaitingApproval,
+        `the approval of incident ${incidentId} expired (requested ${new Date(waiting.atMs).toISOString()}, approvals last ${timeoutMs / 1000}s)`,
+      );
+    }
+    const runbook = this.runbooks.find((candidate) => candidate.name === incident.runbook);
+    const received = incident.timeline.find((event) => event.type === "received");
+    if (runbook === undefined || received?.type !== "received") {
+      throw new RemediationError(
+        RemediationErrorCode.notAwaitingApproval,
+        `runbook ${incident.runbook ?? "?"} of incident ${incidentId} is no longer loaded`,
+      );
+    }
+    return { incident, runbook, alert: received.alert };
+  }
+
+  private async receiveOne(alert: ReceivedAlert): Promise<AlertReceipt> {
+    const incidentId = incidentIdOf(alert);
+    const base = { incidentId, fingerprint: alert.fingerprint };
+    const metrics = this.options.metrics;
+    if (!(await this.options.store.claimDelivery(deliveryKey(alert), this.deliveryTtlMs()))) {
+      metrics?.alerts.inc({ outcome: "duplicate" });
+      await this.append(incidentId, { type: "duplicate", status: alert.status });
+      return { ...base, outcome: "duplicate" };
+    }
+    if (alert.status === "resolved") {
+      metrics?.alerts.inc({ outcome: "resolved" });
+      if ((await this.options.store.events(incidentId)).length === 0) {
+        await this.append(incidentId, { type: "received", alert });
+      }
+      await this.append(incidentId, { type: "resolved", atMs: alert.endsAtMs ?? this.now() });
+      return { ...base, outcome: "resolved" };
+    }
+    metrics?.alerts.inc({ outcome: "received" });
+    await this.append(incidentId, { type: "received", alert });
+    const matched = selectRunbook(alert, this.runbooks);
+    const mode = matched?.mode ?? this.defaultMode;
+    const silences =
+      matched === undefined || mode === "dry-run" || this.options.silences === undefined
+        ? []
+        : await this.options.silences.activeSilences().then(
+            (list): readonly Silence[] => list,
+            (error: unknown) => ({ unavailable: errorMessage(error) }),
+          );
+    const guards = matched === undefined ? undefined : await this.options.store.readGuards();
+    const plan = planRemediation(alert, this.runbooks, {
+      nowMs: this.now(),
+      defaultMode: this.defaultMode,
+      maintenanceWindows: this.options.maintenanceWindows ?? [],
+      breakers: guards?.breakers ?? {},
+      silences,
+      actWithoutSilences: this.options.actWithoutSilences ?? false,
+    });
+    switch (plan.kind) {
+      case "unmatched":
+        metrics?.incidents.inc({ outcome: "unmatched" });
+        await this.append(incidentId, { type: "unmatched", detail: plan.detail });
+        return { ...base, outcome: "unmatched", detail: plan.detail };
+      case "skip":
+        metrics?.incidents.inc({ outcome: "skipped" });
+        await this.append(incidentId, {
+          type: "skipped",
+          runbook: plan.runbook,
+          reason: plan.reason,
+          detail: plan.detail,
+        });
+        if (plan.page)
+          await this.notify(incidentId, NotificationKind.escalated, `not acting: ${plan.detail}`);
+        return { ...base, outcome: "skipped", runbook: plan.runbook, detail: plan.detail };
+      case "run": {
+        const steps = plan.steps.map(summarize);
+        if (plan.mode === "dry-run") {
+          metrics?.incidents.inc({ outcome: "dry-run" });
+          await this.append(incidentId, { type: "dry-run", runbook: plan.runbook, steps });
+          return { ...base, outcome: "dry-run", runbook: plan.runbook };
+        }
+        if (plan.mode === "approval") {
+          metrics?.incidents.inc({ outcome: "awaiting-approval" });
+          await this.append(incidentId, { type: "awaiting-approval", runbook: plan.runbook, steps });
+          await this.notify(
+            incidentId,
+            NotificationKind.approvalRequested,
+            `runbook ${plan.runbook} waits for an admin's approval`,
+          );
+          return { ...base, outcome: "awaiting-approval", runbook: plan.runbook };
+        }
+        await this.append(incidentId, { type: "matched", runbook: plan.runbook, mode: plan.mode, steps });
+        const runbook = this.runbooks.find((candidate) => candidate.name === plan.runbook)!;
+        this.launch(incidentId, alert, runbook, plan.steps);
+        return { ...base, outcome: "acting", runbook: plan.runbook };
+      }
+    }
+  }
+
+  /** Runs a plan in the background, tracked for `idle()`; failures are logged, never unhandled. */
+  private launch(
+    incidentId: string,
+    alert: ReceivedAlert,
+    runbook: Runbook,
+    steps: readonly PlannedStep[],
+  ): void {
+    const run = this.execute(incidentId, alert, runbook, steps).catch((error: unknown) => {
+      this.log(`incident ${incidentId}: remediation stopped by an unexpected error: ${errorMessage(error)}`);
+    });
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  private async execute(
+    incidentId: string,
+    alert: ReceivedAlert,
+    runbook: Runbook,
+    steps: readonly PlannedStep[],
+  ): Promise<void> {
+    const limits = limitsForRunbook(this.options.limits, runbook);
+    const metrics = this.options.metrics;
+    let healed = false;
+    let escalation: string | undefined;
+    let attempted = false;
+    let guarded = false;
+    try {
+      for (const step of steps) {
+        const labels = { runbook: runbook.name, action: step.action.kind };
+        let prepared;
+        try {
+          prepared = await this.options.actions.prepare(step.action);
+        } catch (error) {
+          await this.append(incidentId, {
+            type: "action-failed",
+            step: step.index,
+            description: step.description,
+            detail: errorMessage(error),
+          });
+          metrics?.actions.inc({ ...labels, outcome: "failed" });
+          const nothingToDo =
+            error instanceof RemediationError && error.code === RemediationErrorCode.nothingToDo;
+          if (!nothingToDo) attempted = true;
+          if (step.onFailure === OnFailure.next) continue;
+          escalation = `step ${step.index + 1} (${step.description}) could not start: ${errorMessage(error)}`;
+          break;
+        }
+        const decision: AdmissionDecision = await this.options.store.updateGuards((state) => {
+          const outcome = decideAdmission(state, {
+            incidentId,
+            runbook: runbook.name,
+            target: step.target,
+            nowMs: this.now(),
+            limits,
+            ...(prepared.disruption === undefined ? {} : { disruption: prepared.disruption }),
+          });
+          return { state: outcome.state, result: outcome };
+        });
+        if (!decision.admitted) {
+          metrics?.guardDenials.inc({ reason: decision.reason });
+          await this.append(incidentId, {
+            type: "denied",
+            step: step.index,
+            reason: decision.reason,
+            detail: decision.detail,
+          });
+          guarded = true;
+          escalation = `the guards refused step ${step.index + 1} (${step.description}): ${decision.detail}`;
+          break;
+        }
+        attempted = true;
+        let applied: AppliedAction;
+        try {
+          applied = await this.options.actions.apply(prepared);
+        } catch (error) {
+          metrics?.actions.inc({ ...labels, outcome: "failed" });
+          await this.append(incidentId, {
+            type: "action-failed",
+            step: step.index,
+            description: step.description,
+            detail: errorMessage(error),
+          });
+          if (step.onFailure === OnFailure.next) continue;
+          escalation = `step ${step.index + 1} (${step.description}) failed: ${errorMessage(error)}`;
+          break;
+        }
+        metrics?.actions.inc({ ...labels, outcome: "applied" });
+        await this.append(incidentId, {
+          type: "acted",
+          step: step.index,
+          description: step.description,
+          detail: applied.detail,
+        });
+        const verification = await verifyStep(step, {
+          rollout: this.options.rollout,
+          promql: this.options.promql,
+          alertResolved: async () =>
+            (await this.options.store.events(incidentId)).some((event) => event.type === "resolved"),
+          now: this.now,
+          sleep: this.sleep,
+        });
+        if (verification.ok) {
+          await this.append(incidentId, { type: "verified", step: step.index, detail: verification.detail });
+          healed = true;
+          break;
+        }
+        await this.append(incidentId, {
+          type: "verification-failed",
+          step: step.index,
+          detail: verification.detail,
+        });
+        if (step.onFailure === OnFailure.undo) {
+          await this.undo(incidentId, step, applied, labels);
+          escalation = `step ${step.index + 1} (${step.description}) did not fix it and was undone: ${verification.detail}`;
+          break;
+        }
+        if (step.onFailure === OnFailure.escalate) {
+          escalation = `step ${step.index + 1} (${step.description}) did not fix it: ${verification.detail}`;
+          break;
+        }
+      }
+      if (!healed && escalation === undefined) escalation = `no step of runbook ${runbook.name} fixed it`;
+    } finally {
+      await this.options.store.updateGuards((state) => ({
+        state: releaseIncident(state, incidentId),
+        result: undefined,
+      }));
+    }
+    if (attempted) {
+      const transition = await this.options.store.updateGuards((state) => {
+        const outcome = recordBreakerOutcome(state, runbook.name, healed, this.now(), limits);
+        return { state: outcome.state, result: outcome.transition };
+      });
+      if (transition === "opened") {
+        const detail = `runbook ${runbook.name} failed ${limits.breakerThreshold} times in a row; its circuit breaker is open for ${formatElapsed(limits.breakerOpenMs)}`;
+        await this.append(incidentId, { type: "breaker-opened", runbook: runbook.name, detail });
+        await this.notify(incidentId, NotificationKind.breakerOpened, detail);
+      }
+    }
+    if (healed) {
+      await this.append(incidentId, { type: "healed" });
+      metrics?.incidents.inc({ outcome: "healed" });
+      const incident = await this.incident(incidentId);
+      if (incident?.mttr !== undefined) metrics?.observeMttr(incident.mttr);
+      await this.notify(incidentId, NotificationKind.healed);
+      return;
+    }
+    if (guarded && !attempted && this.options.pageOnGuardDenial === false) {
+      metrics?.incidents.inc({ outcome: "skipped" });
+      return;
+    }
+    await this.escalate(incidentId, escalation ?? "remediation did not complete");
+  }
+
+  private async undo(
+    incidentId: string,
+    step: PlannedStep,
+    applied: AppliedAction,
+    labels: { runbook: string; action: string },
+  ): Promise<void> {
+    if (!applied.prepared.undoable) {
+      await this.append(incidentId, {
+        type: "revert-failed",
+        step: step.index,
+        detail: `${step.description} cannot be undone`,
+      });
+      return;
+    }
+    try {
+      const detail = await this.options.actions.undo(applied);
+      this.options.metrics?.actions.inc({ ...labels, outcome: "reverted" });
+      await this.append(incidentId, { type: "reverted", step: step.index, detail });
+    } catch (error) {
+      await this.append(incidentId, { type: "revert-failed", step: step.index, detail: errorMessage(error) });
+    }
+  }
+
+  private async escalate(incidentId: string, reason: string): Promise<void> {
+    this.options.metrics?.incidents.inc({ outcome: "escalated" });
+    await this.append(incidentId, { type: "escalated", reason });
+    await this.notify(incidentId, NotificationKind.escalated, reason);
+  }
+
+  private async append(incidentId: string, body: IncidentEventBody): Promise<void> {
+    const event = { ...body, atMs: this.now() } as IncidentEvent;
+    await this.options.store.appendEvent(incidentId, event);
+  }
+
+  /** Queues a notification; a failure to queue is logged (the ledger still has everything). */
+  private async notify(
+    incidentId: string,
+    kind: RemediationNotification["kind"],
+    reason?: string,
+  ): Promise<void> {
+    const outbox = this.options.notifications;
+    if (outbox === undefined) return;
+    const incident = await this.incident(incidentId);
+    if (incident === undefined) return;
+    const subject = alertSubject(incident.labels);
+    const summary =
+      kind === NotificationKind.healed
+        ? `Auto-remediated ${incident.alertname} on ${subject}${incident.mttr === undefined ? "" : ` (${formatElapsed(incident.mttr.totalMs)})`}`
+        : kind === NotificationKind.approvalRequested
+          ? `Approval needed: ${incident.runbook ?? "runbook"} for ${incident.alertname} on ${subject}`
+          : kind === NotificationKind.breakerOpened
+            ? `Circuit breaker opened: ${incident.runbook ?? "runbook"} (${incident.alertname} on ${subject})`
+            : `Needs a human: ${incident.alertname} on ${subject}`;
+    try {
+      await outbox.notify({
+        kind,
+        summary,
+        ...(reason === undefined ? {} : { reason }),
+        incident,
+        ...(this.options.ledgerUrl === undefined ? {} : { ledgerUrl: this.options.ledgerUrl(incidentId) }),
+      });
+    } catch (error) {
+      this.log(`incident ${incidentId}: could not queue the ${kind} notification: ${errorMessage(error)}`);
+    }
+  }
+}
+
+function summarize(step: PlannedStep): StepSummary {
+  return { index: step.index, description: step.description, target: step.target, onFailure: step.onFailure };
+}

@@ -1,0 +1,130 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { roleAllows } from "../../src/api/auth/api-token.js";
+import { RequestRateLimiter } from "../../src/api/auth/request-rate-limiter.js";
+import { resolveApiTokens } from "../../src/api/auth/resolve-api-tokens.js";
+import { TokenVerifier } from "../../src/api/auth/token-verifier.js";
+import { ConfigError } from "../../src/config/presage-config.js";
+
+describe("TokenVerifier", () => {
+  const verifier = new TokenVerifier([
+    { name: "dash", role: "read", token: "read-secret-0123456789" },
+    { name: "ops", role: "admin", token: "admin-secret-0123456789" },
+  ]);
+
+  it("finds the holder of a configured token", () => {
+    expect(verifier.verify("read-secret-0123456789")).toEqual({ name: "dash", role: "read" });
+    expect(verifier.verify("admin-secret-0123456789")).toEqual({ name: "ops", role: "admin" });
+  });
+
+  it("rejects near misses, prefixes, longer and empty tokens", () => {
+    for (const presented of [
+      "read-secret-012345678",
+      "read-secret-01234567890",
+      "READ-secret-0123456789",
+      "",
+    ]) {
+      expect(verifier.verify(presented)).toBeUndefined();
+    }
+  });
+});
+
+describe("roles", () => {
+  it("lets admin do what read does, and not the other way round", () => {
+    expect(roleAllows("admin", "read")).toBe(true);
+    expect(roleAllows("admin", "admin")).toBe(true);
+    expect(roleAllows("read", "read")).toBe(true);
+    expect(roleAllows("read", "admin")).toBe(false);
+  });
+});
+
+describe("RequestRateLimiter", () => {
+  it("allows a burst, then refills at the rate, per key", () => {
+    let now = 0;
+    const limiter = new RequestRateLimiter({ requestsPerSecond: 10, burst: 2, nowMs: () => now });
+    expect(limiter.take("a").allowed).toBe(true);
+    expect(limiter.take("a").allowed).toBe(true);
+    expect(limiter.take("a")).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(limiter.take("b").allowed).toBe(true);
+    now += 100;
+    expect(limiter.take("a").allowed).toBe(true);
+    expect(limiter.take("a").allowed).toBe(false);
+    now += 60_000;
+    expect(limiter.take("a").allowed).toBe(true);
+    expect(limiter.take("a").allowed).toBe(true);
+    expect(limiter.take("a").allowed).toBe(false);
+  });
+
+  it("says how many whole seconds to wait at slow rates", () => {
+    const limiter = new RequestRateLimiter({ requestsPerSecond: 0.1, burst: 1, nowMs: () => 0 });
+    expect(limiter.take("a").allowed).toBe(true);
+    expect(limiter.take("a")).toEqual({ allowed: false, retryAfterSeconds: 10 });
+  });
+
+  it("never limits at rate 0 and rejects nonsense rates", () => {
+    const limiter = new RequestRateLimiter({ requestsPerSecond: 0 });
+    for (let index = 0; index < 1000; index++) expect(limiter.take("a").allowed).toBe(true);
+    expect(() => new RequestRateLimiter({ requestsPerSecond: -1 })).toThrow(/requestsPerSecond.*≥ 0/);
+    expect(() => new RequestRateLimiter({ requestsPerSecond: 5, burst: 0.5 })).toThrow(/burst.*≥ 1/);
+  });
+});
+
+describe("resolveApiTokens", () => {
+  let dir = "";
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "presage-tokens-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("combines config, a token file and the environment", async () => {
+    const file = join(dir, "tokens");
+    await writeFile(file, "# mounted Secret\nci:admin:ci-secret-0123456789abc\n\n");
+    const { tokens, generated } = await resolveApiTokens({
+      configured: [{ name: "dash", role: "read", token: "dash-secret-0123456789" }],
+      tokenFile: file,
+      env: "grafana:read:grafana-secret-0123456789, ops:admin:ops-secret-0123456789",
+      generateWhenNone: true,
+    });
+    expect(tokens.map((token) => `${token.name}:${token.role}`)).toEqual([
+      "dash:read",
+      "ci:admin",
+      "grafana:read",
+      "ops:admin",
+    ]);
+    expect(generated).toEqual([]);
+  });
+
+  it("generates a random read and admin token when none is configured and asked to", async () => {
+    const first = await resolveApiTokens({ generateWhenNone: true });
+    const second = await resolveApiTokens({ generateWhenNone: true });
+    expect(first.generated.map((token) => token.role)).toEqual(["read", "admin"]);
+    expect(first.tokens).toEqual(first.generated);
+    for (const token of first.generated) expect(token.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(second.generated[0]!.token).not.toBe(first.generated[0]!.token);
+    expect(await resolveApiTokens({ env: "  " })).toEqual({ tokens: [], generated: [] });
+  });
+
+  it("reports every bad entry at once without echoing secrets", async () => {
+    const error = await resolveApiTokens({
+      configured: [{ name: "dash", role: "read", token: "dash-secret-0123456789" }],
+      env: "dash:read:other-secret-0123456789,bad name:write:short,just-one-part,x:read:dash-secret-0123456789",
+      tokenFile: join(dir, "missing"),
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain("api.tokenFile");
+    expect(message).toContain("cannot be read");
+    expect(message).toContain('PRESAGE_API_TOKENS entry 2.name ("bad name") must be 1–64');
+    expect(message).toContain('PRESAGE_API_TOKENS entry 2.role ("write") must be read or admin');
+    expect(message).toContain("PRESAGE_API_TOKENS entry 2.token must be 16–512 printable ASCII characters");
+    expect(message).toContain("PRESAGE_API_TOKENS entry 3 must be name:role:token");
+    expect(message).toContain('api tokens ("dash") name is used twice');
+    expect(message).toContain('api token "x" reuses the secret of another token');
+    expect(message).not.toContain("short");
+    expect(message).not.toContain("dash-secret");
+  });
+});
