@@ -5,7 +5,8 @@
  * cache — stay put), asks each target's forecast once (cold: computed), then measures
  * `GET /api/v1/targets/:name/forecast?horizon=30m&levels=80,95` cycling over the 100 targets (all
  * cached), plus `GET /api/v1/targets` and `GET /healthz` for reference. Prints a table (requests/s,
- * p50/p90/p99/max latency, errors, server CPU) and writes bench-results/api-bench.json.
+ * p50/p90/p99/max latency, errors, server CPU and CPU per request) and writes
+ * bench-results/api-bench.json.
  *
  * The load generator runs on the same machine as the server (2 cores here), so the numbers are a
  * floor: autocannon's own CPU is taken from the server's.
@@ -54,6 +55,11 @@ interface RouteResult {
   readonly bytesPerSecond: number;
   /** Server process CPU over the run, in cores (1.0 = one core busy); null off Linux. */
   readonly serverCpuCores: number | null;
+  /**
+   * Server CPU per request in microseconds: what a request costs whatever else runs on the machine
+   * (requests/s moves with the CPU the server gets; this does much less).
+   */
+  readonly serverCpuMicrosPerRequest: number | null;
 }
 
 const results: RouteResult[] = [];
@@ -126,6 +132,7 @@ process.stdout.write(
       "non-2xx",
       "errors",
       "server CPU (cores)",
+      "CPU µs/req",
     ],
     results.map((result) => [
       result.route,
@@ -139,6 +146,7 @@ process.stdout.write(
       String(result.non2xx),
       String(result.errors + result.timeouts),
       result.serverCpuCores === null ? "—" : result.serverCpuCores.toFixed(2),
+      result.serverCpuMicrosPerRequest === null ? "—" : String(result.serverCpuMicrosPerRequest),
     ]),
   )}\n\n`,
 );
@@ -279,6 +287,10 @@ async function measure(
       cpuBefore === null || cpuAfter === null
         ? null
         : Math.round(((cpuAfter - cpuBefore) / elapsedSeconds) * 100) / 100,
+    serverCpuMicrosPerRequest:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0
+        ? null
+        : Math.round(((cpuAfter - cpuBefore) / result.requests.total) * 1e6),
   };
 }
 

@@ -54,8 +54,14 @@ const { values: flags } = parseArgs({
 const models = flags.models.split(",").filter(isCapacityModelName);
 const rMethods = flags["r-methods"].split(",").filter((name) => name !== "");
 const maxOrigins = Number(flags["max-origins"]);
-const report: Record<string, unknown> = { measuredAt: new Date().toISOString(), horizons: HORIZONS, sets: {} };
+const report: Record<string, unknown> = {
+  measuredAt: new Date().toISOString(),
+  horizons: HORIZONS,
+  sets: {},
+};
 const perSet: { name: string; result: CapacityEvaluationResult }[] = [];
+/** R forecasts that came from a fallback (auto.arima over budget → snaive), per method and file. */
+const rFallbacks: Record<string, Record<string, number>> = {};
 
 for (const file of FILES) {
   const path = resolve(flags["data-dir"], file);
@@ -77,8 +83,21 @@ for (const file of FILES) {
   });
   process.stderr.write(`  ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   perSet.push({ name: file, result });
-  process.stdout.write(`\n${file} (${series.length} series, ${result.pairs} pairs)\n${table(result.methods)}\n`);
-  (report.sets as Record<string, unknown>)[file] = { series: series.length, pairs: result.pairs, methods: result.methods };
+  process.stdout.write(
+    `\n${file} (${series.length} series, ${result.pairs} pairs)\n${table(result.methods)}\n`,
+  );
+  const fallbacks = Object.entries(rFallbacks[file] ?? {}).filter(([, count]) => count > 0);
+  if (fallbacks.length > 0) {
+    process.stdout.write(
+      `R fallbacks: ${fallbacks.map(([name, count]) => `${name} ${count} of ${result.pairs} (over budget or failed → snaive/ets)`).join("; ")}\n`,
+    );
+  }
+  (report.sets as Record<string, unknown>)[file] = {
+    series: series.length,
+    pairs: result.pairs,
+    methods: result.methods,
+    rFallbacks: rFallbacks[file] ?? {},
+  };
 }
 
 if (perSet.length > 1) {
@@ -94,7 +113,17 @@ process.stderr.write(`wrote ${flags.out}\n`);
 
 function table(methods: Readonly<Record<string, CapacityMethodScores>>): string {
   return formatTable(
-    ["method", "within15@90", "within15@180", "MAPE@90", "MAPE@180", "cov80@90", "cov80@180", "ms/forecast", "failed"],
+    [
+      "method",
+      "within15@90",
+      "within15@180",
+      "MAPE@90",
+      "MAPE@180",
+      "cov80@90",
+      "cov80@180",
+      "ms/forecast",
+      "failed",
+    ],
     Object.entries(methods).map(([name, s]) => [
       name,
       s.within15["90"] ?? Number.NaN,
@@ -104,7 +133,7 @@ function table(methods: Readonly<Record<string, CapacityMethodScores>>): string 
       s.coverage80["90"] ?? Number.NaN,
       s.coverage80["180"] ?? Number.NaN,
       s.msPerForecast,
-      s.failures,
+      String(s.failures),
     ]),
   );
 }
@@ -115,7 +144,9 @@ function poolResults(results: readonly CapacityEvaluationResult[]): Record<strin
   const pooled: Record<string, CapacityMethodScores> = {};
   for (const name of names) {
     const scores = results.map((result) => result.methods[name]).filter((s) => s !== undefined);
-    const weighted = (pick: (s: CapacityMethodScores) => Readonly<Record<string, number>>): Record<string, number> =>
+    const weighted = (
+      pick: (s: CapacityMethodScores) => Readonly<Record<string, number>>,
+    ): Record<string, number> =>
       Object.fromEntries(
         HORIZONS.map((h) => {
           const key = String(h);
@@ -133,7 +164,8 @@ function poolResults(results: readonly CapacityEvaluationResult[]): Record<strin
         HORIZONS.map((h) => [String(h), scores.reduce((sum, s) => sum + (s.pairs[String(h)] ?? 0), 0)]),
       ),
       failures: scores.reduce((sum, s) => sum + s.failures, 0),
-      msPerForecast: scores.reduce((sum, s) => sum + s.msPerForecast * (s.pairs["180"] ?? 0), 0) / Math.max(1, pairs),
+      msPerForecast:
+        scores.reduce((sum, s) => sum + s.msPerForecast * (s.pairs["180"] ?? 0), 0) / Math.max(1, pairs),
     };
   }
   return pooled;
@@ -144,7 +176,10 @@ function poolResults(results: readonly CapacityEvaluationResult[]): Record<strin
  * windows go to `forecast-peers.R` as an M4 wide file (one row per window, id `series@origin`), with
  * gaps interpolated; the test file only fixes the horizon.
  */
-async function rPeerMethods(series: readonly DailySeries[], file: string): Promise<CapacityMethod[] | undefined> {
+async function rPeerMethods(
+  series: readonly DailySeries[],
+  file: string,
+): Promise<CapacityMethod[] | undefined> {
   const { pairs } = capacityPairs(series, { horizonsDays: HORIZONS, maxOrigins });
   const dir = await mkdtemp(join(tmpdir(), "presage-capacity-r-"));
   try {
@@ -165,11 +200,12 @@ async function rPeerMethods(series: readonly DailySeries[], file: string): Promi
     await writeFile(join(dir, "train.csv"), `${trainRows.join("\n")}\n`);
     await writeFile(join(dir, "test.csv"), `${testRows.join("\n")}\n`);
     const ids = windows.map((w) => w.id.slice(1, -1));
-    const cacheFile = flags["r-cache-dir"] === undefined ? undefined : resolve(flags["r-cache-dir"], `${file}.r-peers.json`);
+    const cacheFile =
+      flags["r-cache-dir"] === undefined ? undefined : resolve(flags["r-cache-dir"], `${file}.r-peers.json`);
     const cached = cacheFile === undefined ? undefined : await readCachedPeers(cacheFile, ids);
     if (cached) {
       process.stderr.write(`${file}: R forecasts reused from ${cacheFile ?? ""}\n`);
-      return peerMethods(cached);
+      return peerMethods(cached, file);
     }
     if (cacheFile !== undefined) await mkdir(dirname(cacheFile), { recursive: true });
     process.stderr.write(`${file}: R ${rMethods.join(", ")} on ${pairs.length} training windows…\n`);
@@ -185,13 +221,19 @@ async function rPeerMethods(series: readonly DailySeries[], file: string): Promi
       onProgress: (line) => process.stderr.write(`  R: ${line}\n`),
       onUnavailable: (reason) => process.stderr.write(`R peers skipped: ${reason}\n`),
     });
-    return results ? peerMethods(results) : undefined;
+    return results ? peerMethods(results, file) : undefined;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function peerMethods(results: RPeerResults): CapacityMethod[] {
+function peerMethods(results: RPeerResults, file: string): CapacityMethod[] {
+  rFallbacks[file] = Object.fromEntries(
+    [...results.methods].map(([method, byId]) => [
+      `r:${method}`,
+      [...byId.values()].filter((forecast) => forecast.fallback !== undefined).length,
+    ]),
+  );
   return [...results.methods].map(([method, byId]) => ({
     name: `r:${method}`,
     forecast: (task) => {
@@ -199,6 +241,7 @@ function peerMethods(results: RPeerResults): CapacityMethod[] {
       if (!forecast) throw new Error(`R produced no forecast for ${task.seriesId}@${task.origin}`);
       return forecast;
     },
+    reportedMs: (task) => byId.get(`${task.seriesId}@${task.origin}`)?.fitMs,
   }));
 }
 
@@ -207,9 +250,14 @@ async function readCachedPeers(path: string, ids: readonly string[]): Promise<RP
   if (!existsSync(path)) return undefined;
   try {
     const results = parseRPeerResults(JSON.parse(await readFile(path, "utf8")));
-    const sameIds = results.seriesIds.length === ids.length && results.seriesIds.every((id, i) => id === ids[i]);
-    const sameMethods = rMethods.every((method) => [...results.methods.keys()].some((known) => known === method));
-    return results.complete && sameIds && sameMethods && results.horizonSteps === LONGEST ? results : undefined;
+    const sameIds =
+      results.seriesIds.length === ids.length && results.seriesIds.every((id, i) => id === ids[i]);
+    const sameMethods = rMethods.every((method) =>
+      [...results.methods.keys()].some((known) => known === method),
+    );
+    return results.complete && sameIds && sameMethods && results.horizonSteps === LONGEST
+      ? results
+      : undefined;
   } catch {
     return undefined;
   }

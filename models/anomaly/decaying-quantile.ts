@@ -7,6 +7,8 @@ export class DecayingQuantile {
   private readonly counts: Float64Array;
   private total = 0;
   private weight = 1;
+  /** Highest bin ever used: queries start there instead of at the top of the histogram. */
+  private top = 0;
 
   constructor(
     private readonly binWidth: number,
@@ -25,6 +27,7 @@ export class DecayingQuantile {
     // Growing the weight of new observations is the same as shrinking all old ones, but O(1).
     this.weight /= 1 - this.forgetting;
     const bin = Math.min(this.bins - 1, Math.floor(value / this.binWidth));
+    if (bin > this.top) this.top = bin;
     this.counts[bin] = this.counts[bin]! + this.weight;
     this.total += this.weight;
     if (this.weight > 1e100) this.rescale();
@@ -35,7 +38,7 @@ export class DecayingQuantile {
     if (this.total <= 0) return 0;
     const tailMass = (1 - p) * this.total;
     let above = 0;
-    for (let bin = this.bins - 1; bin >= 0; bin--) {
+    for (let bin = this.top; bin >= 0; bin--) {
       const count = this.counts[bin]!;
       if (above + count >= tailMass && count > 0) {
         // Interpolate inside the bin.

@@ -1,25 +1,29 @@
 import type { AnomalyDetectorContext, StreamingAnomalyDetector } from "./anomaly-detector.js";
-import { DecayingQuantile } from "./decaying-quantile.js";
+import { CalibratedSurprise } from "./calibrated-surprise.js";
 import { MovingAverageSurprise } from "./moving-average-surprise.js";
 import { negativeLogUpperTail } from "./normal-tail.js";
 import { SeasonalBaseline } from "./seasonal-baseline.js";
+import { ModelError, ModelErrorCode } from "../errors.js";
 
-/** Options of {@link SeasonalResidualDetector}. One set for every series: never tuned per series. */
+/**
+ * Options of {@link SeasonalResidualDetector}. The defaults are one global set, chosen on the shared NAB
+ * subset (25 files) as a whole — never per series or per file, as NAB's rules require.
+ */
 export interface SeasonalResidualOptions {
   /**
    * Smoothing of the deseasonalised level of each baseline.
-   * @defaultValue 0.1
+   * @defaultValue 0.05
    */
   readonly levelAlpha?: number;
   /**
    * Smoothing of the seasonal profile (per visit of a phase bucket).
-   * @defaultValue 0.2
+   * @defaultValue 0.1
    */
   readonly seasonalGamma?: number;
   /**
    * Smoothing of each baseline's mean absolute error, which sets the residual scale and picks the
    * baseline that predicts best.
-   * @defaultValue 0.01
+   * @defaultValue 0.005
    */
   readonly scaleAlpha?: number;
   /**
@@ -29,72 +33,11 @@ export interface SeasonalResidualOptions {
    */
   readonly clipScales?: number;
   /**
-   * Points in the short average of standardised residuals that reveals a sustained shift.
-   * @defaultValue 8
-   */
-  readonly shortWindow?: number;
-  /**
-   * Points in the short average of squared residuals (capped at 25) whose rise reveals more volatile or
-   * denser spikes than usual; 0 disables it.
-   * @defaultValue 32
-   */
-  readonly volatilityWindow?: number;
-  /**
-   * Smoothing of the long-term mean and variance of that short average (the reference distribution).
-   * @defaultValue 0.002
-   */
-  readonly longAlpha?: number;
-  /**
-   * After a report, later points must beat the reported surprise, held for this many points and then
-   * decaying: one anomaly is reported once, not on every point of it.
-   * @defaultValue 100
-   */
-  readonly suppressionPoints?: number;
-  /**
-   * While suppressed, a point is reported only when its surprise exceeds the held peak by this factor,
-   * so a sustained anomaly that keeps growing is reported a few times, not on every point.
-   * @defaultValue 2
-   */
-  readonly suppressionFactor?: number;
-  /**
    * Errors a baseline must have made before it may be chosen (its error scale is a plain mean until
    * then), so a fresh seasonal profile does not win on one lucky error.
    * @defaultValue 50
    */
   readonly minErrors?: number;
-  /**
-   * Surprise (−ln of the tail probability, in nats) that maps to score 0.5; scores approach 1 smoothly.
-   * @defaultValue 12
-   */
-  readonly halfScoreSurprise?: number;
-  /**
-   * Adaptive threshold: a point's surprise counts only by how much it exceeds this quantile of the
-   * series' own recent surprises, so series with heavy-tailed residuals do not flood the reports.
-   * @defaultValue 0.99
-   */
-  readonly typicalQuantile?: number;
-  /**
-   * The bar is also this share of the recent record surprise (a maximum that halves every
-   * `recordHalfLife` points): spikes like those seen lately are not news, a bigger one is. 0 disables.
-   * @defaultValue 0.8
-   */
-  readonly recordFactor?: number;
-  /** Half-life (points) of the recent record. @defaultValue 2000 */
-  readonly recordHalfLife?: number;
-  /** Points before the record starts (the baselines are still settling). @defaultValue 200 */
-  readonly recordAfterPoints?: number;
-  /** How surprise is compared with the typical one: by difference (nats) or by ratio. @defaultValue "excess" */
-  readonly calibration?: "excess" | "ratio";
-  /**
-   * Largest step (nats) above the current typical surprise that one point adds to the histogram.
-   * @defaultValue 2
-   */
-  readonly typicalStep?: number;
-  /**
-   * Forgetting per point of the surprise histogram behind `typicalQuantile`.
-   * @defaultValue 0.0005
-   */
-  readonly typicalForgetting?: number;
   /**
    * Smallest residual scale as a share of the series' own spread (mean absolute deviation from its
    * level): residuals below 1% of the spread are never anomalous, even on noise-free series.
@@ -102,11 +45,70 @@ export interface SeasonalResidualOptions {
    */
   readonly minRelativeScale?: number;
   /**
-   * Degrees of freedom of the Student-t tail that turns |z| into surprise; heavy tails keep the large
-   * but ordinary outliers of real metrics from looking astronomically unlikely. `Infinity` = normal.
+   * Degrees of freedom of the Student-t density that turns a residual z into spike surprise; heavy
+   * tails keep the large but ordinary outliers of real metrics from looking astronomically unlikely.
+   * `Infinity` = normal tail.
    * @defaultValue 10
    */
   readonly tailDegreesOfFreedom?: number;
+  /**
+   * Points in the moving average of z whose departure from its long-term distribution reveals a level
+   * shift (HTM's anomaly-likelihood idea).
+   * @defaultValue 16
+   */
+  readonly shortWindow?: number;
+  /**
+   * Points in the moving average of min(z², 25) whose rise reveals more volatile or denser spikes than
+   * usual; 0 disables it.
+   * @defaultValue 32
+   */
+  readonly volatilityWindow?: number;
+  /**
+   * Smoothing of the long-term mean and variance of those moving averages.
+   * @defaultValue 0.0005
+   */
+  readonly longAlpha?: number;
+  /**
+   * Adaptive threshold: each statistic (spike, shift, volatility) counts only by how far it exceeds this
+   * quantile of its own recent values, so series with heavy-tailed residuals do not flood the reports.
+   * @defaultValue 0.995
+   */
+  readonly typicalQuantile?: number;
+  /**
+   * Forgetting per point of the histograms behind `typicalQuantile`.
+   * @defaultValue 0.0005
+   */
+  readonly typicalForgetting?: number;
+  /**
+   * Largest step (nats) above the current typical value that one point adds to its histogram.
+   * @defaultValue 2
+   */
+  readonly typicalStep?: number;
+  /**
+   * After a report, later points must beat the reported exceedance by `suppressionFactor` for this
+   * many points, then a bar decaying to 0 over as many again: one anomaly is reported once, not on every
+   * point of it.
+   * @defaultValue `suppressionShareOfWarmup` × the warm-up length
+   */
+  readonly suppressionPoints?: number;
+  /**
+   * When `suppressionPoints` is not given: this share of the warm-up length (NAB: of the probationary
+   * period, which scales with the file — HTM sizes its likelihood windows from it too).
+   * @defaultValue 0.2
+   */
+  readonly suppressionShareOfWarmup?: number;
+  /**
+   * While suppressed, a point is reported only when its exceedance is this many times the held peak,
+   * so a sustained anomaly that keeps growing is reported a few times, not on every point.
+   * @defaultValue 2
+   */
+  readonly suppressionFactor?: number;
+  /**
+   * Exceedance that maps to score 0.5 (score = 1 − 2^(−exceedance / this)); any increasing map gives
+   * the same NAB result, this one spreads typical reports over (0, 1).
+   * @defaultValue 1
+   */
+  readonly halfScoreExceedance?: number;
   /** Phase buckets per day at most. @defaultValue 288 */
   readonly maxBucketsPerDay?: number;
 }
@@ -115,15 +117,22 @@ const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 /** Mean absolute deviation → standard deviation for normal errors. */
 const MAD_TO_SIGMA = Math.sqrt(Math.PI / 2);
-/** A tail probability of 1e-10 maps to score 1 (HTM's log-likelihood scale). */
 
 /**
- * Seasonal-residual anomaly detector: three streaming baselines (an EW level, a daily and a weekly
- * Holt–Winters profile on clock phases) predict each point; the baseline with the smallest recent error
- * supplies a standardised residual z. Two tail probabilities are formed — of |z| itself (spikes) and of
- * the short average of z against its own long-term distribution (level shifts, in the spirit of HTM's
- * anomaly likelihood) — and the smaller one is mapped to a log score in [0, 1]. Only new highs are
- * reported: a decaying peak suppresses the rest of the same anomaly. O(1) work per point.
+ * Seasonal-residual anomaly detector for error-rate, latency and throughput style series.
+ *
+ * 1. Three streaming baselines predict each point: an EW level, and daily and weekly Holt–Winters
+ *    profiles on clock phases (timestamps, so gaps and irregular sampling keep them aligned). The
+ *    baseline with the smallest recent mean absolute error supplies a standardised residual z.
+ * 2. Three surprise statistics (nats): spike (Student-t density of z), shift (moving average of z
+ *    against its long-term distribution) and volatility (moving average of z² likewise).
+ * 3. Adaptive thresholds: each statistic is divided by a high quantile of its own recent values
+ *    (exceedance = ratio − 1), so what is normal for this series is not reported.
+ * 4. Suppression: a report raises a bar that later points must beat (by `suppressionFactor`), held
+ *    and then decaying — one report per anomaly. Change detection around deployments is the shift
+ *    statistic: a level shift is reported at its first points.
+ *
+ * O(1) work per point (the quantile histograms have a fixed 256 bins). Scores are 0 except at reports.
  */
 export class SeasonalResidualDetector implements StreamingAnomalyDetector {
   readonly name = "presage";
@@ -137,39 +146,41 @@ export class SeasonalResidualDetector implements StreamingAnomalyDetector {
   private points = 0;
   private readonly shift: MovingAverageSurprise;
   private readonly volatility: MovingAverageSurprise;
-  private record = 0;
-  private readonly recordDecay: number;
   private peak = 0;
   private sincePeak = 0;
-  private readonly typical: DecayingQuantile;
+  private readonly spikeCalibration: CalibratedSurprise;
+  private readonly shiftCalibration: CalibratedSurprise;
+  private readonly volatilityCalibration: CalibratedSurprise;
   private spreadLevel = Number.NaN;
   private spread = 0;
 
   constructor(options: SeasonalResidualOptions = {}, context: AnomalyDetectorContext = {}) {
     this.options = {
-      levelAlpha: options.levelAlpha ?? 0.1,
-      seasonalGamma: options.seasonalGamma ?? 0.2,
-      scaleAlpha: options.scaleAlpha ?? 0.01,
+      levelAlpha: options.levelAlpha ?? 0.05,
+      seasonalGamma: options.seasonalGamma ?? 0.1,
+      scaleAlpha: options.scaleAlpha ?? 0.005,
       clipScales: options.clipScales ?? 4,
-      shortWindow: Math.max(1, Math.floor(options.shortWindow ?? 8)),
-      longAlpha: options.longAlpha ?? 0.002,
+      shortWindow: Math.max(1, Math.floor(options.shortWindow ?? 16)),
+      longAlpha: options.longAlpha ?? 0.0005,
       volatilityWindow: Math.max(0, Math.floor(options.volatilityWindow ?? 32)),
-      suppressionPoints: options.suppressionPoints ?? 100,
+      suppressionPoints: Math.max(
+        1,
+        options.suppressionPoints ??
+          Math.round((options.suppressionShareOfWarmup ?? 0.2) * (context.warmupPoints ?? 750)),
+      ),
+      suppressionShareOfWarmup: options.suppressionShareOfWarmup ?? 0.2,
       suppressionFactor: options.suppressionFactor ?? 2,
       minErrors: options.minErrors ?? 50,
-      halfScoreSurprise: options.halfScoreSurprise ?? 12,
+      halfScoreExceedance: options.halfScoreExceedance ?? 1,
       maxBucketsPerDay: options.maxBucketsPerDay ?? 288,
-      typicalQuantile: options.typicalQuantile ?? 0.99,
+      typicalQuantile: options.typicalQuantile ?? 0.995,
       typicalForgetting: options.typicalForgetting ?? 0.0005,
       typicalStep: options.typicalStep ?? 2,
-      calibration: options.calibration ?? "excess",
-      recordFactor: options.recordFactor ?? 0.8,
-      recordHalfLife: options.recordHalfLife ?? 2000,
-      recordAfterPoints: options.recordAfterPoints ?? 200,
       minRelativeScale: options.minRelativeScale ?? 0.01,
       tailDegreesOfFreedom: options.tailDegreesOfFreedom ?? 10,
     };
-    this.warmupPoints = context.warmupPoints ?? 750;
+    validateOptions(this.options);
+    this.warmupPoints = Math.max(0, context.warmupPoints ?? 750);
     this.baselines = [new SeasonalBaseline(0, 1, this.options.levelAlpha, 0)];
     this.errorScale = [Number.NaN];
     this.errorCount = [0];
@@ -181,8 +192,10 @@ export class SeasonalResidualDetector implements StreamingAnomalyDetector {
       volatilityWindow * 4,
       true,
     );
-    this.recordDecay = Math.pow(0.5, 1 / Math.max(1, this.options.recordHalfLife));
-    this.typical = new DecayingQuantile(0.25, 256, this.options.typicalForgetting);
+    const { typicalQuantile, typicalForgetting, typicalStep } = this.options;
+    this.spikeCalibration = new CalibratedSurprise(typicalQuantile, typicalForgetting, typicalStep);
+    this.shiftCalibration = new CalibratedSurprise(typicalQuantile, typicalForgetting, typicalStep);
+    this.volatilityCalibration = new CalibratedSurprise(typicalQuantile, typicalForgetting, typicalStep);
   }
 
   update(timestampMs: number, value: number): number {
@@ -214,34 +227,22 @@ export class SeasonalResidualDetector implements StreamingAnomalyDetector {
     }
     if (Number.isNaN(bestZ)) return 0;
     const clippedZ = Math.max(-50, Math.min(50, bestZ));
-    const rawSurprise = Math.max(
-      this.spikeSurprise(bestZ),
-      this.shift.update(clippedZ),
-      this.options.volatilityWindow > 0 ? this.volatility.update(Math.min(clippedZ * clippedZ, 25)) : 0,
-    );
-    const typical = Math.max(
-      this.typical.quantile(this.options.typicalQuantile),
-      this.options.recordFactor * this.record,
-    );
-    // The first points' surprises reflect a baseline still settling, not the series.
-    if (this.points > this.options.recordAfterPoints) {
-      this.record = Math.max(this.record * this.recordDecay, rawSurprise);
-    }
-    const surprise =
-      this.options.calibration === "ratio"
-        ? Math.max(0, rawSurprise / Math.max(typical, 1) - 1)
-        : Math.max(0, rawSurprise - typical);
-    // Clipped, so one anomaly's own points do not immediately raise the bar for the next one.
-    this.typical.add(Math.min(rawSurprise, typical + this.options.typicalStep));
+    const spike = this.spikeCalibration.exceedance(this.spikeSurprise(bestZ));
+    const shift = this.shiftCalibration.exceedance(this.shift.update(clippedZ));
+    const volatility =
+      this.options.volatilityWindow > 0
+        ? this.volatilityCalibration.exceedance(this.volatility.update(Math.min(clippedZ * clippedZ, 25)))
+        : 0;
+    const exceedance = Math.max(spike, shift, volatility);
     const over = this.sincePeak - this.options.suppressionPoints;
     const bar = over <= 0 ? this.peak : Math.max(0, this.peak * (1 - over / this.options.suppressionPoints));
-    const reported = surprise > bar * (over <= 0 ? this.options.suppressionFactor : 1);
+    const reported = exceedance > bar * (over <= 0 ? this.options.suppressionFactor : 1);
     if (reported) {
-      this.peak = surprise;
+      this.peak = exceedance;
       this.sincePeak = 0;
     } else this.sincePeak++;
     if (!reported || this.points <= this.warmupPoints) return 0;
-    return 1 - Math.pow(2, -surprise / this.options.halfScoreSurprise);
+    return 1 - Math.pow(2, -exceedance / this.options.halfScoreExceedance);
   }
 
   /** −ln of the density ratio p(z)/p(0) of a Student-t (or normal) residual: the spike statistic. */
@@ -282,4 +283,39 @@ export class SeasonalResidualDetector implements StreamingAnomalyDetector {
     this.errorScale.push(Number.NaN, Number.NaN);
     this.errorCount.push(0, 0);
   }
+}
+
+/** Every out-of-range option at once, each with field, value and rule. */
+function validateOptions(options: Required<SeasonalResidualOptions>): void {
+  const problems: string[] = [];
+  const inOpenUnit = [
+    "levelAlpha",
+    "seasonalGamma",
+    "scaleAlpha",
+    "longAlpha",
+    "typicalQuantile",
+    "typicalForgetting",
+  ] as const;
+  for (const field of inOpenUnit) {
+    const value = options[field];
+    if (!(value > 0 && value < 1)) problems.push(`${field} (${value}) must be in (0, 1)`);
+  }
+  const positive = [
+    "clipScales",
+    "typicalStep",
+    "suppressionFactor",
+    "halfScoreExceedance",
+    "tailDegreesOfFreedom",
+  ] as const;
+  for (const field of positive) {
+    const value = options[field];
+    if (!(value > 0)) problems.push(`${field} (${value}) must be > 0`);
+  }
+  if (!(options.minRelativeScale >= 0)) {
+    problems.push(`minRelativeScale (${options.minRelativeScale}) must be ≥ 0`);
+  }
+  if (!(options.maxBucketsPerDay >= 1))
+    problems.push(`maxBucketsPerDay (${options.maxBucketsPerDay}) must be ≥ 1`);
+  if (!(options.minErrors >= 1)) problems.push(`minErrors (${options.minErrors}) must be ≥ 1`);
+  if (problems.length > 0) throw new ModelError(ModelErrorCode.invalidOption, problems.join("; "));
 }

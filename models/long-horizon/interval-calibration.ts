@@ -6,7 +6,7 @@ import { quantileSorted } from "../math/intervals.js";
  *
  * Errors are in the model's working scale (log for positive series). Their size grows with the
  * horizon; `spread[i]` is the root mean square error of the week ending at step `anchorSteps[i]`,
- * made non-decreasing. Their distribution is `ratios`: |error| / spread at its step, pooled over all
+ * made non-decreasing (the anchor is the week's middle step). Their distribution is `ratios`: |error| / spread at its step, pooled over all
  * steps and origins and kept as 101 quantiles (0%, 1%, …, 100%).
  */
 export interface IntervalCalibration {
@@ -46,8 +46,10 @@ export function buildIntervalCalibration(
       }
     }
     const rms = count > 0 ? Math.sqrt(sum / count) : running;
-    running = Math.max(running, rms, floor(last));
-    anchorSteps.push(last);
+    // The week's RMS describes its middle day; interpolation runs between week middles.
+    const middle = Math.max(1, last - 3);
+    running = Math.max(running, rms, floor(middle));
+    anchorSteps.push(middle);
     spread.push(running);
     if (last === horizon) break;
   }

@@ -42,7 +42,8 @@ export function lastLevelShift(
   if (n < 2 * span + 7) return undefined;
   const prefix = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] ?? 0) + (values[i] ?? 0);
-  const meanOf = (from: number, to: number): number => ((prefix[to] ?? 0) - (prefix[from] ?? 0)) / (to - from);
+  const meanOf = (from: number, to: number): number =>
+    ((prefix[to] ?? 0) - (prefix[from] ?? 0)) / (to - from);
   // changes[i − 7] = mean(values[i … i+6]) − mean(values[i−7 … i−1]), for i in [7, n − 7]
   const changes: number[] = [];
   for (let i = 7; i <= n - 7; i++) changes.push(meanOf(i, i + 7) - meanOf(i - 7, i));

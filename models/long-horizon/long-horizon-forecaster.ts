@@ -6,7 +6,12 @@ import { zForLevel } from "../math/normal-quantile.js";
 import type { Series } from "../series.js";
 import { calibratedHalfWidth, type IntervalCalibration } from "./interval-calibration.js";
 import { lastLevelShift, shiftSize } from "./last-level-shift.js";
-import { fitYearlyFourier, MIN_YEARLY_DAYS, yearlyFourierValue, type YearlyFourier } from "./yearly-fourier.js";
+import {
+  fitYearlyFourier,
+  MIN_YEARLY_DAYS,
+  yearlyFourierValue,
+  type YearlyFourier,
+} from "./yearly-fourier.js";
 
 /** How the trend of the seasonally adjusted series is carried into the future. */
 export const LongHorizonTrend = {
@@ -93,8 +98,10 @@ export const LONG_HORIZON_MIN_DAYS = 28;
  *
  * - positive series are modelled in logs (cycles and errors relative to the level);
  * - a weekly cycle (median by weekday of the deviations from a centred 7-day mean, last year only);
- * - with two years of history, a yearly cycle of Fourier terms (period 365.25) fitted on the
- *   deviations from a centred 365-day mean;
+ * - with two years of history (plus 90 days), a yearly cycle of Fourier terms (period 365.25) fitted
+ *   on the deviations from a centred 365-day mean, after undoing the last level shift; kept only
+ *   when a cycle fitted on one year explains at least `minCrossYearR2` of the other days' variance,
+ *   and scaled down by how fully it repeated there (a random walk's wander fits in sample too);
  * - the level is the mean of the last week of the adjusted series; the slope is a Theil–Sen estimate
  *   on weekly means of the recent regime — after the last lasting level shift, at most
  *   `slopeWindowDays` — so a past jump is neither a trend nor a level the forecast returns to;
@@ -112,7 +119,7 @@ export class LongHorizonForecaster implements Forecaster {
     if (!Object.values(LongHorizonTrend).includes(trend)) {
       throw new ModelError(
         ModelErrorCode.invalidOption,
-        `trend ("${String(trend)}") must be one of ${Object.values(LongHorizonTrend).join(", ")}`,
+        `trend ("${trend}") must be one of ${Object.values(LongHorizonTrend).join(", ")}`,
       );
     }
     const halfLife = options.dampingHalfLifeDays ?? 90;
@@ -234,13 +241,17 @@ export class FittedLongHorizon implements FittedModel {
   }
 
   /** The same model with interval widths taken from `calibration`. */
-  withCalibration(calibration: IntervalCalibration | undefined, notes: readonly string[] = []): FittedLongHorizon {
-    const { calibration: _previous, ...rest } = this.state;
-    return new FittedLongHorizon({
-      ...rest,
-      ...(calibration ? { calibration } : {}),
+  withCalibration(
+    calibration: IntervalCalibration | undefined,
+    notes: readonly string[] = [],
+  ): FittedLongHorizon {
+    const next: { -readonly [K in keyof LongHorizonState]: LongHorizonState[K] } = {
+      ...this.state,
       notes: [...this.state.notes, ...notes],
-    });
+    };
+    if (calibration) next.calibration = calibration;
+    else delete next.calibration;
+    return new FittedLongHorizon(next);
   }
 
   /** Point forecast in the working scale (log for positive series), averaged over members. */
@@ -303,14 +314,20 @@ export class FittedLongHorizon implements FittedModel {
         const t = nextIndex + i;
         const seasonal = seasonalValue(member, t);
         const valid = Number.isFinite(raw) && (transform === "identity" || raw > 0);
-        const x = valid ? (transform === "log" ? Math.log(raw) : raw) - seasonal : memberTrendValue(member, 1, level);
+        const x = valid
+          ? (transform === "log" ? Math.log(raw) : raw) - seasonal
+          : memberTrendValue(member, 1, level);
         tail.push(x);
         if (tail.length > 7) tail.shift();
         level = mean(tail);
       });
       return { ...member, level, tail };
     });
-    return new FittedLongHorizon({ ...this.state, members: updated, nextIndex: nextIndex + newValues.length });
+    return new FittedLongHorizon({
+      ...this.state,
+      members: updated,
+      nextIndex: nextIndex + newValues.length,
+    });
   }
 
   toJSON(): LongHorizonState {
@@ -322,10 +339,14 @@ export class FittedLongHorizon implements FittedModel {
  * Averages fitted long-horizon models of the same series (same transform and data) into one model
  * whose forecast is the mean of theirs in the working scale.
  */
-export function combineLongHorizon(models: readonly FittedLongHorizon[], notes: readonly string[] = []): FittedLongHorizon {
+export function combineLongHorizon(
+  models: readonly FittedLongHorizon[],
+  notes: readonly string[] = [],
+): FittedLongHorizon {
   const states = models.map((model) => model.toJSON());
   const [first] = states;
-  if (!first) throw new ModelError(ModelErrorCode.invalidOption, "combineLongHorizon needs at least one model");
+  if (!first)
+    throw new ModelError(ModelErrorCode.invalidOption, "combineLongHorizon needs at least one model");
   if (states.some((state) => state.transform !== first.transform || state.nextIndex !== first.nextIndex)) {
     throw new ModelError(
       ModelErrorCode.invalidOption,
@@ -347,13 +368,12 @@ export function restoreLongHorizon(state: ModelState): FittedLongHorizon {
     typeof candidate.nextIndex === "number" &&
     Array.isArray(candidate.members) &&
     candidate.members.length > 0 &&
-    candidate.members.every(
+    (candidate.members as readonly Partial<LongHorizonMember>[]).every(
       (member) =>
         typeof member.level === "number" &&
         typeof member.slope === "number" &&
         typeof member.phi === "number" &&
-        Array.isArray(member.weekly) &&
-        member.weekly.length === 7 &&
+        member.weekly?.length === 7 &&
         Array.isArray(member.tail),
     ) &&
     typeof candidate.noiseSigma === "number" &&
@@ -433,7 +453,8 @@ function walkSigma(values: readonly number[]): number {
   for (let w = 0; w < weeks; w++) means.push(mean(values.slice(offset + w * 7, offset + w * 7 + 7)));
   const changes = means.slice(1).map((m, i) => m - (means[i] ?? m));
   const center = mean(changes);
-  const variance = changes.reduce((sum, c) => sum + (c - center) * (c - center), 0) / Math.max(1, changes.length - 1);
+  const variance =
+    changes.reduce((sum, c) => sum + (c - center) * (c - center), 0) / Math.max(1, changes.length - 1);
   return Math.sqrt(variance / 7);
 }
 

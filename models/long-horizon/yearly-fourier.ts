@@ -73,7 +73,9 @@ export function fitYearlyFourier(values: readonly number[], harmonics: number): 
   const backward = outOfSample(rest, times, residuals, 0, split);
   const forward = outOfSample(first, times, residuals, split, times.length);
   const r2 = (backward.r2 + forward.r2) / 2;
-  const slope = (backward.cross + forward.cross) / Math.max(Number.MIN_VALUE, backward.predictedSquares + forward.predictedSquares);
+  const slope =
+    (backward.cross + forward.cross) /
+    Math.max(Number.MIN_VALUE, backward.predictedSquares + forward.predictedSquares);
   return { cycle: all, crossYearR2: r2, crossYearSlope: slope };
 }
 

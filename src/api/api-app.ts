@@ -10,6 +10,7 @@ import {
 import type { MetricsSource } from "../telemetry/metrics-server.js";
 import { API_DEFAULTS } from "./api-config.js";
 import { ApiErrorCode } from "./api-error-code.js";
+import { ApiMetrics } from "./api-metrics.js";
 import { handleApiError, handleRouteNotFound } from "./api-error-handler.js";
 import { ApiProblem } from "./api-problem.js";
 import type { ApiRouteContext } from "./api-route-context.js";
@@ -38,7 +39,10 @@ export interface ApiAppOptions {
   readonly rateLimit?: { readonly requestsPerSecond: number; readonly burst?: number };
   /** Largest request body accepted (413 above it). @defaultValue 65 536 */
   readonly bodyLimitBytes?: number;
-  /** prom-client registries (or anything with `metrics()` and `contentType`) `/metrics` serves. @defaultValue none */
+  /**
+   * prom-client registries (or anything with `metrics()` and `contentType`) `/metrics` serves after the
+   * API's own request metrics (api-metrics.ts). @defaultValue none
+   */
   readonly metrics?: readonly MetricsSource[];
   /**
    * Server log level (JSON lines on stderr): failures are logged at `error` (500s, with the stack) and
@@ -52,9 +56,18 @@ export interface ApiAppOptions {
    * @defaultValue the built dashboard of this package (`dist/dashboard`)
    */
   readonly dashboard?: DashboardRoutesOptions | false;
+  /**
+   * More route groups (e.g. remediation), registered after the core routes with the same context
+   * (backend, bearer auth, metrics); each decides its own prefix (use {@link API_PREFIX}).
+   * @defaultValue none
+   */
+  readonly plugins?: readonly ApiPlugin[];
   /** Monotonic clock of the rate limiter (tests). @defaultValue `performance.now` */
   readonly nowMs?: () => number;
 }
+
+/** Registers a route group on the app, e.g. `(app, context) => app.register(routes, { ...context, prefix: API_PREFIX })`. */
+export type ApiPlugin = (app: FastifyInstance, context: ApiRouteContext) => PromiseLike<unknown>;
 
 /** Prefix of every versioned API route. */
 export const API_PREFIX = "/api/v1";
@@ -123,6 +136,17 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
 
+  const apiMetrics = new ApiMetrics();
+  app.addHook("onResponse", (request, reply, done) => {
+    apiMetrics.observe(
+      request.routeOptions.url ?? "unmatched",
+      request.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
   const context: ApiRouteContext = {
     backend: options.backend,
     auth: {
@@ -133,13 +157,14 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
         ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
       }),
     },
-    metrics: options.metrics ?? [],
+    metrics: [apiMetrics, ...(options.metrics ?? [])],
   };
   const api = app.withTypeProvider<ZodTypeProvider>();
   await api.register(healthRoutes, context);
   for (const routes of [targetRoutes, forecastRoutes, decisionRoutes, modelRoutes, trainingRoutes]) {
     await api.register(routes, { ...context, prefix: API_PREFIX });
   }
+  for (const plugin of options.plugins ?? []) await plugin(app, context);
   if (options.dashboard !== false) await app.register(dashboardRoutes, options.dashboard ?? {});
   return app;
 }

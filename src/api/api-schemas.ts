@@ -319,3 +319,15 @@ export const problemSchema = z
     instance: z.string().optional(),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details (application/problem+json)" });
+
+/** Error responses of every route, documented as RFC 9457 problem documents. */
+export const problemResponses = {
+  "4xx": {
+    description: "The request was refused (problem details with a stable `code`)",
+    content: { "application/problem+json": { schema: problemSchema } },
+  },
+  "5xx": {
+    description: "The service failed (problem details; no internals)",
+    content: { "application/problem+json": { schema: problemSchema } },
+  },
+} as const;

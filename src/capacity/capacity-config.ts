@@ -106,6 +106,8 @@ const jiraSink = z
     user: z.string().min(1).optional(),
     ...secretFields,
     resolveTransition: z.string().min(1).default("Done"),
+    /** 2: plain-text descriptions (Cloud and Data Center); 3: Atlassian Document Format (Cloud). */
+    apiVersion: z.union([z.literal(2), z.literal(3)], { error: "must be 2 or 3" }).default(2),
   })
   .strict()
   .superRefine((sink, context) => {

@@ -94,16 +94,20 @@ export function planCapacity(input: PlanCapacityInput): CapacityPlanOutcome {
       reason: `capacity (${input.capacity}) must be a positive number`,
     };
   }
-  // Trailing missing days are not forecast from: the origin is the last observed day.
+  // Missing days before the first and after the last observation are not history: a query range
+  // reaching back before the metric existed must not read as a flat (repaired) past, and the origin is
+  // the last observed day.
+  const first = usage.values.findIndex(Number.isFinite);
   const last = lastFinite(usage.values);
-  const values = usage.values.slice(0, (last?.index ?? usage.values.length - 1) + 1);
-  const lastObservedDayMs = usage.startMs + (values.length - 1) * DAY_MS;
+  const startMs = usage.startMs + Math.max(0, first) * DAY_MS;
+  const values = usage.values.slice(Math.max(0, first), (last?.index ?? usage.values.length - 1) + 1);
+  const lastObservedDayMs = startMs + (values.length - 1) * DAY_MS;
   const horizonDays = target.horizonDays;
   let forecast;
   try {
     forecast = input
       .createForecaster(horizonDays)
-      .fit({ values, stepSeconds: 86_400, startMs: usage.startMs })
+      .fit({ values, stepSeconds: 86_400, startMs })
       .predict(horizonDays, { levels: [80] });
   } catch (error) {
     return {
@@ -131,7 +135,7 @@ export function planCapacity(input: PlanCapacityInput): CapacityPlanOutcome {
     capacity: input.capacity,
     headroom: target.headroom,
   });
-  const backtest = backtestRunwayHorizon(values, usage.startMs, input.createForecaster(horizonDays), {
+  const backtest = backtestRunwayHorizon(values, startMs, input.createForecaster(horizonDays), {
     horizonDays: Math.max(7, runway.p90.days ?? horizonDays),
     ...(input.backtestFolds === undefined ? {} : { folds: input.backtestFolds }),
   });
@@ -153,7 +157,7 @@ export function planCapacity(input: PlanCapacityInput): CapacityPlanOutcome {
     })),
     chartSvg: renderRunwayChartSvg({
       title: `${target.name} (${target.resource}): runway at ${Math.round(target.headroom * 100)}% of capacity`,
-      usage: { startMs: usage.startMs, values },
+      usage: { startMs, values },
       p50,
       p90,
       lastObservedDayMs,

@@ -16,12 +16,19 @@ export interface JiraTicketSinkOptions {
   readonly tokenFile?: string | undefined;
   /** Name (or id) of the workflow transition that resolves a ticket, or the name of its target status. @defaultValue "Done" */
   readonly resolveTransition?: string;
+  /**
+   * REST API version: 2 sends descriptions and comments as plain text; 3 (Jira Cloud) as Atlassian
+   * Document Format, one paragraph per line.
+   * @defaultValue 2
+   */
+  readonly apiVersion?: 2 | 3;
   /** @defaultValue 10000 */
   readonly timeoutMs?: number;
 }
 
 /**
- * Jira through REST API v2 (plain-text descriptions, Cloud and Data Center alike):
+ * Jira through REST API v2 (plain-text descriptions, Cloud and Data Center alike) or v3 (the same
+ * paths under `/rest/api/3`, texts as Atlassian Document Format):
  *
  * - open: `POST /rest/api/2/issue` `{fields: {project: {key}, summary, description, issuetype: {name}, labels}}`
  *   → the issue `key` is the ref;
@@ -51,7 +58,9 @@ export class JiraTicketSink implements TicketSink {
 
   async deliver(delivery: SinkDelivery): Promise<{ ref?: string }> {
     const { content, ref } = delivery;
-    const api = joinUrl(this.options.url, "/rest/api/2/issue");
+    const version = this.options.apiVersion ?? 2;
+    const api = joinUrl(this.options.url, `/rest/api/${version}/issue`);
+    const text = (plain: string): unknown => (version === 2 ? plain : documentFormat(plain));
     const request = (
       method: "GET" | "POST" | "PUT",
       url: string,
@@ -75,7 +84,7 @@ export class JiraTicketSink implements TicketSink {
           fields: {
             project: { key: this.options.project },
             summary: content.title.slice(0, 254),
-            description: content.body,
+            description: text(content.body),
             issuetype: { name: this.options.issueType ?? "Task" },
             // Jira labels cannot contain spaces.
             labels: content.labels.map((label) => label.replace(/\s+/g, "-")),
@@ -100,13 +109,13 @@ export class JiraTicketSink implements TicketSink {
       await request(
         "PUT",
         issue,
-        { fields: { summary: content.title.slice(0, 254), description: content.body } },
+        { fields: { summary: content.title.slice(0, 254), description: text(content.body) } },
         `update ${ref}`,
       );
-      await request("POST", `${issue}/comment`, { body: content.summary }, `comment on ${ref}`);
+      await request("POST", `${issue}/comment`, { body: text(content.summary) }, `comment on ${ref}`);
       return { ref };
     }
-    await request("POST", `${issue}/comment`, { body: content.summary }, `comment on ${ref}`);
+    await request("POST", `${issue}/comment`, { body: text(content.summary) }, `comment on ${ref}`);
     const wanted = (this.options.resolveTransition ?? "Done").toLowerCase();
     const answer = await request("GET", `${issue}/transitions`, undefined, `list transitions of ${ref}`);
     const transitions = readTransitions(answer);
@@ -146,4 +155,16 @@ function readTransitions(answer: unknown): { id: string; name: string; to: strin
       },
     ];
   });
+}
+
+/** Plain text as an Atlassian Document Format document: one paragraph per non-empty line. */
+export function documentFormat(plain: string): unknown {
+  return {
+    type: "doc",
+    version: 1,
+    content: plain
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => ({ type: "paragraph", content: [{ type: "text", text: line }] })),
+  };
 }

@@ -35,6 +35,7 @@ export class RedisCapacityStateStore implements CapacityStateStore {
   private readonly readiness: RedisReadiness;
   private readonly key: string;
   private readonly maxConflicts: number;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(options: RedisCapacityStateStoreOptions) {
     this.key = `${options.keyPrefix ?? "presage:"}capacity:state`;
@@ -65,7 +66,20 @@ export class RedisCapacityStateStore implements CapacityStateStore {
     return text === null ? emptyCapacityState() : parseCapacityState(text, this.location);
   }
 
-  async update<T>(mutate: StateMutation<T>): Promise<T> {
+  /**
+   * WATCH belongs to the connection, so this client's own updates must not interleave: they run one
+   * after another here, and WATCH/EXEC arbitrates between replicas (other connections).
+   */
+  update<T>(mutate: StateMutation<T>): Promise<T> {
+    const run = this.queue.then(() => this.updateNow(mutate));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async updateNow<T>(mutate: StateMutation<T>): Promise<T> {
     for (let attempt = 1; attempt <= this.maxConflicts; attempt++) {
       const outcome = await this.guard("update", async () => {
         await this.readiness.ready();

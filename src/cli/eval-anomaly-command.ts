@@ -128,28 +128,39 @@ export function formatAnomalyTable(
   evaluation: NabEvaluation,
 ): string {
   const categories = [...new Set(corpus.files.map((file) => file.category))];
-  const rows = categories.map((category) => {
-    const subset = files.filter((file) => file.name.startsWith(`${category}/`));
+  const row = (label: string, subset: readonly NabScoredFile[], overall?: NabEvaluation) => {
+    const windows = subset.reduce(
+      (sum, file) => sum + (evaluation.standard.files[file.name]?.windows ?? 0),
+      0,
+    );
     return [
-      category,
+      label,
       String(subset.length),
+      // A category without windows has no normalised score (perfect = null); its cost shows as FP rows.
       ...NAB_PROFILE_NAMES.map((profile) =>
-        nabSubsetScore(evaluation, profile, subset, corpus.profiles[profile]),
+        windows === 0
+          ? Number.NaN
+          : overall
+            ? overall[profile].normalized
+            : nabSubsetScore(evaluation, profile, subset, corpus.profiles[profile]),
       ),
       detectedWindows(evaluation, subset),
+      subset.reduce((sum, file) => sum + (evaluation.standard.files[file.name]?.falsePositiveRows ?? 0), 0),
     ];
-  });
-  rows.push([
-    "all",
-    String(files.length),
-    ...NAB_PROFILE_NAMES.map((profile) => evaluation[profile].normalized),
-    detectedWindows(evaluation, files),
-  ]);
+  };
+  const rows = categories.map((category) =>
+    row(
+      category,
+      files.filter((file) => file.name.startsWith(`${category}/`)),
+    ),
+  );
+  rows.push(row("all", files, evaluation));
   const thresholds = NAB_PROFILE_NAMES.map(
     (profile) => `${profile} ${evaluation[profile].threshold.toPrecision(6)}`,
   ).join(", ");
-  return `NAB scores of ${detector} on ${files.length} files (${corpus.layout} layout; 0 = null, 100 = perfect)
-${formatTable(["category", "files", ...PROFILE_HEADERS, "windows found (standard)"], rows)}
+  return `NAB scores of ${detector} on ${files.length} files (${corpus.layout} layout; 0 = null, 100 = perfect;
+windows found and FP rows at the standard profile's threshold)
+${formatTable(["category", "files", ...PROFILE_HEADERS, "windows found", "FP rows"], rows)}
 thresholds (optimised over these files): ${thresholds}`;
 }
 

@@ -41,7 +41,10 @@ export async function runEvalCapacityCommand(argv: readonly string[]): Promise<v
   process.stdout.write(`${formatCapacityTable(result, options.horizonsDays, series.length)}\n`);
   for (const note of result.notes.slice(0, 10)) process.stderr.write(`note: ${note}\n`);
   if (options.jsonPath) {
-    await writeFile(options.jsonPath, `${JSON.stringify(capacityJson(result, options, series.length), null, 2)}\n`);
+    await writeFile(
+      options.jsonPath,
+      `${JSON.stringify(capacityJson(result, options, series.length), null, 2)}\n`,
+    );
     process.stderr.write(`wrote ${options.jsonPath}\n`);
   }
 }
@@ -62,7 +65,8 @@ export function parseEvalCapacityArgs(argv: readonly string[]): EvalCapacityOpti
     .filter((text) => text !== "")
     .map((text) => {
       const value = Number(text);
-      if (!Number.isInteger(value) || value < 7) problems.push(`--horizons: "${text}" must be an integer ≥ 7 (days)`);
+      if (!Number.isInteger(value) || value < 7)
+        problems.push(`--horizons: "${text}" must be an integer ≥ 7 (days)`);
       return value;
     });
   if (horizonsDays.length === 0) problems.push("--horizons must name at least one horizon in days");
@@ -148,7 +152,7 @@ export function formatCapacityTable(
     ...horizonsDays.map((h) => scores.mape[String(h)] ?? Number.NaN),
     ...horizonsDays.map((h) => scores.coverage80[String(h)] ?? Number.NaN),
     scores.msPerForecast,
-    scores.failures,
+    String(scores.failures),
   ]);
   return `${seriesCount} series, ${result.pairs} (series, origin) pairs; 7-day means; cov80 = daily actuals inside the daily 80% interval\n${formatTable(headers, rows)}`;
 }

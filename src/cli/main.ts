@@ -1,4 +1,5 @@
 import { ConfigError } from "../config/presage-config.js";
+import { runCapacityCommand } from "./capacity-command.js";
 import { CliError } from "./cli-error.js";
 import { runEvalAnomalyCommand } from "./eval-anomaly-command.js";
 import { runEvalCapacityCommand } from "./eval-capacity-command.js";
@@ -25,7 +26,7 @@ Usage:
                 [--config <file>] [--log-level warn]
       The HTTP API (/api/v1, OpenAPI at /docs) and dashboard on embedded defaults: N
       synthetic workloads trained in-process, the scaler loop on a simulated cluster
-      (1 tick = 5 simulated minutes). Port: --port, $PORT, else 8080 (0: any free port).
+      (1 tick = 5 simulated minutes). Port: --port, $PORT, api.port, else 8080 (0: any).
       Tokens: the config's api section, PRESAGE_API_TOKENS (name:role:token,…), else a
       read and an admin token generated for this run and printed. Until SIGINT/SIGTERM.
   presage eval forecast --train <train.csv> --test <test.csv> --season <m> --horizon <h>
@@ -72,6 +73,12 @@ Usage:
       Ask a running presage API (presage serve) for the target's forecast; print a table
       and a terminal chart (--json: the API's forecast document). Token: --token or
       PRESAGE_API_TOKEN; URL: --url or PRESAGE_API_URL.
+  presage capacity --config <file> [--once [--json]] [--target <name>]… [--chart-dir <dir>]
+                   [--delivery-interval-ms 30000]
+      Capacity planning: per capacity target the runway (first day the p50/p90 forecasts
+      reach capacity × headroom), tickets through the configured sinks (opened, updated,
+      resolved; delivery retried from a persisted outbox) and the accuracy ledger's scores.
+      --once plans now and prints; otherwise runs daily on capacity.schedule until SIGTERM.
   presage help
 `;
 
@@ -94,6 +101,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         return await runTrainCommand(rest);
       case "worker":
         return await runWorkerCommand(rest);
+      case "capacity":
+        return await runCapacityCommand(rest);
       case "forecast":
         return await runForecastCommand(rest);
       case "eval": {

@@ -11,8 +11,10 @@ import { parseCliArgs } from "./parse-cli-args.js";
 
 /** Flags of `presage serve`, checked. */
 export interface ServeOptions {
-  readonly port: number;
-  readonly host: string;
+  /** From --port or $PORT; undefined: the config's `api.port`, else 8080. */
+  readonly port?: number;
+  /** From --host; undefined: the config's `api.host`, else 127.0.0.1. */
+  readonly host?: string;
   readonly targets: number;
   readonly model: string;
   readonly extraModel: string;
@@ -27,7 +29,7 @@ export interface ServeOptions {
 
 const SERVE_FLAGS = {
   port: { type: "string" },
-  host: { type: "string", default: "127.0.0.1" },
+  host: { type: "string" },
   targets: { type: "string", default: "1" },
   model: { type: "string", default: "auto" },
   "extra-model": { type: "string", default: "snaive" },
@@ -50,13 +52,11 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     }
     return value;
   };
-  const portText = values.port ?? env.PORT ?? String(API_DEFAULTS.port);
-  const port = integer(
-    values.port === undefined && env.PORT !== undefined ? "$PORT" : "--port",
-    portText,
-    0,
-    65_535,
-  );
+  const portText = values.port ?? env.PORT;
+  const port =
+    portText === undefined
+      ? undefined
+      : integer(values.port === undefined ? "$PORT" : "--port", portText, 0, 65_535);
   const targets = integer("--targets", values.targets, 1, 1000);
   const seed = integer("--seed", values.seed, -2_147_483_648, 2_147_483_647);
   const tickMs = integer("--tick-ms", values["tick-ms"], 0, 86_400_000);
@@ -85,8 +85,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   if (problems.length > 0) throw new CliError(problems.join("\n"));
   const configPath = values.config ?? env[CONFIG_ENV];
   return {
-    port,
-    host: values.host,
+    ...(port === undefined ? {} : { port }),
+    ...(values.host === undefined ? {} : { host: values.host }),
     targets,
     model: values.model,
     extraModel: values["extra-model"],
@@ -180,17 +180,20 @@ export async function serveEmbedded(options: ServeOptions, config?: ResolvedConf
       logLevel: options.logLevel,
       version: codeVersion(),
     });
+    const listenPort = options.port ?? api?.port ?? API_DEFAULTS.port;
+    // The embedded demo listens on loopback unless told otherwise; a config's api section means a deployment.
+    const host = options.host ?? api?.host ?? "127.0.0.1";
     try {
-      await app.listen({ port: options.port, host: options.host });
+      await app.listen({ port: listenPort, host });
     } catch (error) {
       throw new CliError(
-        `cannot listen on ${options.host}:${options.port}: ${error instanceof Error ? error.message : String(error)}`,
+        `cannot listen on ${host}:${listenPort}: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
       );
     }
     const address = app.server.address();
-    const port = typeof address === "object" && address !== null ? address.port : options.port;
-    const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+    const port = typeof address === "object" && address !== null ? address.port : listenPort;
+    const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
     const base = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}/`;
     const readToken = generated.find((token) => token.role === "read");
     const adminToken = generated.find((token) => token.role === "admin");

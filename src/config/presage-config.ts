@@ -13,6 +13,11 @@ import {
   type ResolvedScalerConfig,
 } from "./scaler-config.js";
 import { capacitySchema, resolveCapacity, type ResolvedCapacityConfig } from "../capacity/capacity-config.js";
+import {
+  remediationConfigSchema,
+  resolveRemediationConfig,
+  type ResolvedRemediationConfig,
+} from "../remediation/remediation-config.js";
 
 /** Environment variable naming the config file when `--config` is not given. */
 export const CONFIG_ENV = "PRESAGE_CONFIG";
@@ -129,10 +134,11 @@ const configSchema = z
     scaler: scalerConfigSchema.optional(),
     capacity: capacitySchema.optional(),
     api: apiConfigSchema.optional(),
+    remediation: remediationConfigSchema.optional(),
   })
   .strict()
   .superRefine((config, context) => {
-    if (config.targets.length === 0 && config.capacity === undefined) {
+    if (config.targets.length === 0 && config.capacity === undefined && config.remediation === undefined) {
       context.addIssue({ code: "custom", path: ["targets"], message: "must declare at least one target" });
     }
     if (config.capacity !== undefined && config.prometheus === undefined) {
@@ -204,6 +210,8 @@ export interface ResolvedConfig {
   readonly scaler?: ResolvedScalerConfig;
   /** Capacity planning (`presage capacity`); absent when the section is. */
   readonly capacity?: ResolvedCapacityConfig;
+  /** Self-healing (Alertmanager webhook, runbooks, guards); absent when the section is. */
+  readonly remediation?: ResolvedRemediationConfig;
   /** The HTTP API (`presage serve`); absent when the section is. */
   readonly api?: ResolvedApiConfig;
 }
@@ -322,6 +330,13 @@ function toResolved(config: ParsedConfig, baseDir: string | undefined): Resolved
       ? {}
       : {
           api: resolveApiConfig(config.api, (path) =>
+            baseDir === undefined ? path : resolvePath(baseDir, path),
+          ),
+        }),
+    ...(config.remediation === undefined
+      ? {}
+      : {
+          remediation: resolveRemediationConfig(config.remediation, (path) =>
             baseDir === undefined ? path : resolvePath(baseDir, path),
           ),
         }),

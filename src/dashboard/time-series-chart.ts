@@ -100,7 +100,8 @@ export class TimeSeriesChart {
             }),
       },
       axes: [
-        {},
+        // Room for labels such as "10:35am" so that they never run into each other.
+        { space: 70 },
         {
           size: 64,
           ...(spec.yLabel === undefined ? {} : { label: spec.yLabel, labelSize: 18 }),

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { API_PREFIX } from "../../src/api/api-app.js";
 import type { ProblemDocument } from "../../src/api/api-problem.js";
+import { requireRole } from "../../src/api/auth/bearer-auth.js";
 import type { TrainingEnqueued } from "../../src/api/presage-backend.js";
 import { bearer, buildInMemoryApi, type InMemoryBackend } from "../support/in-memory-backend.js";
 
@@ -131,6 +133,34 @@ describe("API rate limit", () => {
       for (let index = 0; index < 5; index++) {
         expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
       }
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("API plugins", () => {
+  it("registers more route groups with the same bearer auth and error handling", async () => {
+    const { app } = await buildInMemoryApi({
+      plugins: [
+        (root, context) =>
+          root.register(
+            (scope) => {
+              scope.get("/extra", { onRequest: requireRole(context.auth, "admin") }, () =>
+                Promise.resolve({ extra: true }),
+              );
+              return Promise.resolve();
+            },
+            { prefix: API_PREFIX },
+          ),
+      ],
+    });
+    try {
+      expect((await app.inject({ method: "GET", url: "/api/v1/extra" })).statusCode).toBe(401);
+      const forbidden = await app.inject({ method: "GET", url: "/api/v1/extra", headers: bearer("read") });
+      expect(forbidden.json<ProblemDocument>().code).toBe("PRESAGE_API_FORBIDDEN");
+      const ok = await app.inject({ method: "GET", url: "/api/v1/extra", headers: bearer("admin") });
+      expect(ok.json()).toEqual({ extra: true });
     } finally {
       await app.close();
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildInMemoryApi, type InMemoryBackend } from "../support/in-memory-backend.js";
+import { bearer, buildInMemoryApi, type InMemoryBackend } from "../support/in-memory-backend.js";
 
 describe("API health, metrics and docs", () => {
   let app: FastifyInstance;
@@ -51,6 +51,23 @@ describe("API health, metrics and docs", () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toMatch(/^text\/plain/);
     expect(response.body).toContain("presage_test_things_total 3");
+  });
+
+  it("counts requests per route template and status in /metrics", async () => {
+    await app.inject({ method: "GET", url: "/api/v1/targets/shop.web", headers: bearer("read") });
+    await app.inject({ method: "GET", url: "/api/v1/targets/shop.web" });
+    await app.inject({ method: "GET", url: "/nowhere" });
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(text).toContain(
+      'presage_api_requests_total{route="/api/v1/targets/:name",method="GET",status="200"} 1',
+    );
+    expect(text).toContain(
+      'presage_api_requests_total{route="/api/v1/targets/:name",method="GET",status="401"} 1',
+    );
+    expect(text).toContain('presage_api_requests_total{route="unmatched",method="GET",status="404"} 1');
+    expect(text).toContain(
+      'presage_api_request_duration_seconds_count{route="/api/v1/targets/:name",method="GET"} 2',
+    );
   });
 
   it("serves an OpenAPI 3 document listing every route with its schemas", async () => {

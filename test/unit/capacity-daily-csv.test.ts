@@ -43,7 +43,9 @@ describe("parseDailyCsv", () => {
   });
 
   it("names the line and column of an impossible date", () => {
-    expect(() => parseDailyCsv("ds,y\n2021-02-30,4\n")).toThrow(/line 2, column 1 \(`ds`\): "2021-02-30" is not a date/);
+    expect(() => parseDailyCsv("ds,y\n2021-02-30,4\n")).toThrow(
+      /line 2, column 1 \(`ds`\): "2021-02-30" is not a date/,
+    );
   });
 
   it("rejects a header without the expected columns, naming what it needs", () => {
@@ -59,7 +61,9 @@ describe("parseDailyCsv", () => {
   });
 
   it("rejects a short row and an empty file", () => {
-    expect(() => parseDailyCsv("series,date,value\nA,2020-01-01\n")).toThrow(/line 2: missing column 3 \(`value`\)/);
+    expect(() => parseDailyCsv("series,date,value\nA,2020-01-01\n")).toThrow(
+      /line 2: missing column 3 \(`value`\)/,
+    );
     expect(() => parseDailyCsv("\n\n")).toThrow(/empty/);
     expect(() => parseDailyCsv("ds,y\n")).toThrow(/no data rows/);
   });

@@ -61,7 +61,10 @@ describe("evaluateCapacity", () => {
   it("computes within15, MAPE and coverage over (series, origin) pairs", () => {
     // 60 days: 40 at 100, then 20 at 110. Origin = 60 − 14 = 46 (only one origin: < 2 years).
     const values = [...new Array<number>(40).fill(100), ...new Array<number>(20).fill(110)];
-    const method: CapacityMethod = { name: "hundred", forecast: (task) => flatForecast(100, task.horizonSteps, 5) };
+    const method: CapacityMethod = {
+      name: "hundred",
+      forecast: (task) => flatForecast(100, task.horizonSteps, 5),
+    };
     const result = evaluateCapacity([{ id: "S", values }], [method], { horizonsDays: [7, 14] });
     const scores = result.methods.hundred;
     expect(result.pairs).toBe(1);

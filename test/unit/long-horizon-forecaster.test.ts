@@ -19,7 +19,8 @@ function syntheticDaily(length: number, seed: number, shiftDay = Math.floor(leng
   return Array.from({ length }, (_, t) => {
     const trend = 1000 * (1 + 0.0006 * t);
     const weekly = 1 + 0.08 * Math.sin((2 * Math.PI * t) / 7);
-    const yearly = 1 + 0.2 * Math.sin((2 * Math.PI * t) / 365.25) + 0.08 * Math.cos((4 * Math.PI * t) / 365.25);
+    const yearly =
+      1 + 0.2 * Math.sin((2 * Math.PI * t) / 365.25) + 0.08 * Math.cos((4 * Math.PI * t) / 365.25);
     const shift = t >= shiftDay ? 0.75 : 1;
     return trend * weekly * yearly * shift * Math.exp(0.03 * random.normal());
   });
@@ -92,11 +93,16 @@ describe("LongHorizonForecaster", () => {
     expect(fitted.name).toBe("long-horizon[naive]");
     expect(forecast.mean).toEqual(new Array<number>(10).fill(7));
     expect(forecast.notes.some((note) => /fell back to naive/.test(note))).toBe(true);
-    expect(() => new LongHorizonForecaster().fit({ values: [Number.NaN], stepSeconds: DAY })).toThrow(ModelError);
+    expect(() => new LongHorizonForecaster().fit({ values: [Number.NaN], stepSeconds: DAY })).toThrow(
+      ModelError,
+    );
   });
 
   it("models series with zeros or negatives additively", () => {
-    const values = Array.from({ length: 200 }, (_, t) => -50 + 0.5 * t + 10 * Math.sin((2 * Math.PI * t) / 7));
+    const values = Array.from(
+      { length: 200 },
+      (_, t) => -50 + 0.5 * t + 10 * Math.sin((2 * Math.PI * t) / 7),
+    );
     const fitted = new LongHorizonForecaster().fit({ values, stepSeconds: DAY });
     expect(fitted.transform).toBe("identity");
     const forecast = fitted.predict(7);
@@ -104,7 +110,9 @@ describe("LongHorizonForecaster", () => {
   });
 
   it("rejects an invalid state with a model error", () => {
-    expect(() => restoreLongHorizon({ kind: "long-horizon", version: 1 })).toThrow(/not a long-horizon state/);
+    expect(() => restoreLongHorizon({ kind: "long-horizon", version: 1 })).toThrow(
+      /not a long-horizon state/,
+    );
   });
 });
 
@@ -128,14 +136,20 @@ describe("createCapacityForecaster", () => {
       let level = 0;
       const values = Array.from({ length: 1000 + 180 }, (_, t) => {
         level += 0.004 * random.normal() + 0.0003;
-        return 500 * Math.exp(level) * (1 + 0.05 * Math.sin((2 * Math.PI * t) / 7)) * Math.exp(0.02 * random.normal());
+        return (
+          500 *
+          Math.exp(level) *
+          (1 + 0.05 * Math.sin((2 * Math.PI * t) / 7)) *
+          Math.exp(0.02 * random.normal())
+        );
       });
       const forecast = createCapacityForecaster({ horizonDays: 180 })
         .fit({ values: values.slice(0, 1000), stepSeconds: DAY })
         .predict(180, { levels: [80] });
       const interval = forecast.intervals[0];
       values.slice(1000).forEach((actual, h) => {
-        if (actual >= (interval?.lower[h] ?? Infinity) && actual <= (interval?.upper[h] ?? -Infinity)) inside++;
+        if (actual >= (interval?.lower[h] ?? Infinity) && actual <= (interval?.upper[h] ?? -Infinity))
+          inside++;
         total++;
       });
     }
@@ -143,7 +157,18 @@ describe("createCapacityForecaster", () => {
     expect(inside / total).toBeLessThan(0.99);
   });
 
+  it("says so when the history is too short to backtest the horizon, and still forecasts", () => {
+    const values = syntheticDaily(150, 31);
+    const fitted = createCapacityForecaster({ horizonDays: 180 }).fit({ values, stepSeconds: DAY });
+    const forecast = fitted.predict(180, { levels: [80] });
+    expect(forecast.mean.every(Number.isFinite)).toBe(true);
+    expect(forecast.intervals[0]?.upper.every(Number.isFinite)).toBe(true);
+    expect(fitted.notes.some((note) => /too short to backtest 180-day forecasts/.test(note))).toBe(true);
+  });
+
   it("rejects invalid options with the field and the rule", () => {
-    expect(() => createCapacityForecaster({ horizonDays: 0 })).toThrow(/horizonDays \(0\) must be an integer ≥ 1/);
+    expect(() => createCapacityForecaster({ horizonDays: 0 })).toThrow(
+      /horizonDays \(0\) must be an integer ≥ 1/,
+    );
   });
 });

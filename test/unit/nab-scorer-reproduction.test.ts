@@ -9,6 +9,8 @@ import {
 } from "../../training/anomaly/nab-corpus.js";
 import { NAB_PROFILE_NAMES } from "../../training/anomaly/nab-profile.js";
 import { optimizeNabThreshold, scoreNabFile } from "../../training/anomaly/nab-scorer.js";
+import { runAnomalyDetector } from "../../training/anomaly/run-anomaly-detector.js";
+import { WindowedGaussianDetector } from "../../models/anomaly/windowed-gaussian-detector.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 /** The shared NAB subset (outside the repository): 25 data files with published per-row outputs. */
@@ -53,6 +55,33 @@ describe.skipIf(!nabPresent)("NAB scorer on the published outputs in ../shared/d
       });
     }
   }
+
+  for (const profile of NAB_PROFILE_NAMES) {
+    it(`reproduces the published null detector (constant 0.5) ${profile} per-file scores`, async () => {
+      const published = await loadPublishedFileScores(nabDir, "null", profile);
+      for (const file of corpus.files) {
+        const reference = published?.get(file.name);
+        expect(reference, `null ${profile} score for ${file.name}`).toBeDefined();
+        const constant = new Float64Array(file.series.values.length).fill(0.5);
+        const result = scoreNabFile(
+          { name: file.name, anomalyScores: constant, windows: file.windows },
+          corpus.profiles[profile],
+          reference!.threshold,
+        );
+        expect(Math.abs(result.score - reference!.score), file.name).toBeLessThan(1e-6);
+      }
+    });
+  }
+
+  it("re-implements windowedGaussian: its per-row scores match the published ones to 1e-9", async () => {
+    for (const file of corpus.files) {
+      const published = await loadPublishedAnomalyScores(nabDir, "windowedGaussian", file.name);
+      const ours = runAnomalyDetector(file.series, () => new WindowedGaussianDetector());
+      let worst = 0;
+      for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - published![i]!));
+      expect(worst, file.name).toBeLessThan(1e-9);
+    }
+  });
 
   it("finds a subset threshold at least as good as the published corpus threshold", async () => {
     const published = await loadPublishedFileScores(nabDir, "numenta", "standard");

@@ -149,6 +149,21 @@ describe("planCapacity", () => {
     expect(plan.status === "planned" && plan.lastObservedDayMs).toBe(ORIGIN_MS);
   });
 
+  it("does not take the days before the metric existed as history", () => {
+    const values = [Number.NaN, Number.NaN, Number.NaN, ...line(40, 0.1, 300)];
+    const plan = planCapacity({
+      target: capacityTarget(),
+      usage: { startMs: usage.startMs - 3 * DAY_MS, values },
+      capacity: 100,
+      capacitySource: "constant",
+      createForecaster: drift,
+    });
+    if (plan.status !== "planned") throw new Error(plan.reason);
+    expect(plan.lastObservedDayMs).toBe(ORIGIN_MS);
+    expect(plan.observedDays).toBe(300);
+    expect(plan.runway.p50.days).toBe(100);
+  });
+
   it.each([
     [
       "too little history",

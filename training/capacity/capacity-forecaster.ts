@@ -99,7 +99,10 @@ export class CapacityForecaster implements Forecaster {
     const n = values.length;
     if (n === 0) throw new ModelError(ModelErrorCode.insufficientData, "series has no observations");
     const clean: Series = { ...series, values };
-    const variants = variantsFor(this.options.trends ?? [LongHorizonTrend.damped], this.options.yearlyChoices ?? [false, true]);
+    const variants = variantsFor(
+      this.options.trends ?? [LongHorizonTrend.damped],
+      this.options.yearlyChoices ?? [false, true],
+    );
     const horizon = this.horizonDays;
     const stride = this.options.foldStrideDays ?? 30;
     const minTrain =
@@ -121,15 +124,22 @@ export class CapacityForecaster implements Forecaster {
       return { forecaster, errors, score: windowScore(errors, horizon) };
     });
     const notes: string[] = [];
-    const ranked = scored.filter((variant) => Number.isFinite(variant.score)).sort((a, b) => a.score - b.score);
+    const ranked = scored
+      .filter((variant) => Number.isFinite(variant.score))
+      .sort((a, b) => a.score - b.score);
     const best = ranked[0]?.score ?? Number.NaN;
     const limit = best * (this.options.maxScoreRatio ?? 1.25);
     const chosen = ranked
       .filter((variant, index) => index === 0 || variant.score <= limit)
       .slice(0, this.options.combine ?? 1);
-    const members = chosen.length > 0 ? chosen : [{ forecaster: new LongHorizonForecaster(), errors: [], score: Number.NaN }];
+    const members =
+      chosen.length > 0
+        ? chosen
+        : [{ forecaster: new LongHorizonForecaster(), errors: [], score: Number.NaN }];
     if (chosen.length === 0) {
-      notes.push(`history of ${n} days too short to backtest ${horizon}-day forecasts: damped trend, theory intervals`);
+      notes.push(
+        `history of ${n} days too short to backtest ${horizon}-day forecasts: damped trend, theory intervals`,
+      );
     } else {
       notes.push(
         `backtest on ${origins.length} origins: ${ranked.map((v) => `${v.forecaster.name} ${v.score.toFixed(4)}`).join(", ")}`,
@@ -150,8 +160,13 @@ export class CapacityForecaster implements Forecaster {
   }
 }
 
-function variantsFor(trends: readonly LongHorizonTrend[], yearlyChoices: readonly boolean[]): LongHorizonForecaster[] {
-  return yearlyChoices.flatMap((yearly) => trends.map((trend) => new LongHorizonForecaster({ trend, yearly })));
+function variantsFor(
+  trends: readonly LongHorizonTrend[],
+  yearlyChoices: readonly boolean[],
+): LongHorizonForecaster[] {
+  return yearlyChoices.flatMap((yearly) =>
+    trends.map((trend) => new LongHorizonForecaster({ trend, yearly })),
+  );
 }
 
 /**

@@ -4,11 +4,27 @@ import { createCapacityForecaster } from "./capacity-forecaster.js";
 import type { CapacityMethod } from "./evaluate-capacity.js";
 
 /** Models `presage eval capacity` offers: the capacity model and baselines configured for daily data. */
-export const CAPACITY_MODEL_NAMES = ["capacity", "naive", "snaive", "drift", "ets", "theta", "mstl", "auto"] as const;
+export const CAPACITY_MODEL_NAMES = [
+  "capacity",
+  "naive",
+  "snaive",
+  "drift",
+  "ets",
+  "theta",
+  "mstl",
+  "auto",
+] as const;
 export type CapacityModelName = (typeof CAPACITY_MODEL_NAMES)[number];
 
 /** @defaultValue the models `eval capacity` runs without `--models` */
-export const DEFAULT_CAPACITY_MODELS: readonly CapacityModelName[] = ["capacity", "naive", "snaive", "drift", "ets", "theta"];
+export const DEFAULT_CAPACITY_MODELS: readonly CapacityModelName[] = [
+  "capacity",
+  "naive",
+  "snaive",
+  "drift",
+  "ets",
+  "theta",
+];
 
 export function isCapacityModelName(name: string): name is CapacityModelName {
   return (CAPACITY_MODEL_NAMES as readonly string[]).includes(name);

@@ -26,6 +26,11 @@ export interface CapacityMethod {
   readonly name: string;
   /** Forecast with an 80% interval; throwing or non-finite output is scored as naive and counted. */
   forecast(task: CapacityTask): Forecast;
+  /**
+   * Time the forecast took where it was made, for peers whose forecasts were computed elsewhere
+   * (R); without it the wall time of `forecast` is used.
+   */
+  readonly reportedMs?: (task: CapacityTask) => number | undefined;
 }
 
 /** Scores of one method at each horizon (keys are the horizons in days, as strings). */
@@ -126,7 +131,9 @@ export function evaluateCapacity(
         failures++;
         forecast = naiveForecast(train.values, longest);
       }
-      elapsedMs += now() - started;
+      const wallMs = now() - started;
+      elapsedMs +=
+        method.reportedMs?.({ seriesId: entry.id, origin, train, horizonSteps: longest }) ?? wallMs;
       for (const horizon of horizons) {
         const score = scoreCapacityWindow(forecast, actual, horizon);
         if (!score) {

@@ -88,7 +88,8 @@ export function parseDailyCsv(text: string, options: ParseDailyCsvOptions = {}):
     }
     days.set(dayMs, value);
   }
-  if (bySeries.size === 0) throw new DailyCsvError(`no data rows after the header on line ${headerIndex + 1}`);
+  if (bySeries.size === 0)
+    throw new DailyCsvError(`no data rows after the header on line ${headerIndex + 1}`);
   return [...bySeries].map(([id, days]) => toSeries(id, days));
 }
 
@@ -109,7 +110,13 @@ function detectLayout(header: readonly string[], lineNumber: number): Layout {
   const date = column("date");
   const value = column("value");
   if (series !== undefined && date !== undefined && value !== undefined) {
-    return { seriesColumn: series, dateColumn: date, dateName: "date", valueColumn: value, valueName: "value" };
+    return {
+      seriesColumn: series,
+      dateColumn: date,
+      dateName: "date",
+      valueColumn: value,
+      valueName: "value",
+    };
   }
   const ds = column("ds");
   const y = column("y");

@@ -6,6 +6,7 @@ import {
 } from "../../../training/registry/model-registry.js";
 import type { DecisionRecord } from "../../scaler/scaler-loop.js";
 import type { SimulatedCluster } from "../../scaler/simulated-cluster.js";
+import { MetricSourceError } from "../../sources/metric-source.js";
 import { ApiBackendError, ApiBackendErrorCode } from "../api-backend-error.js";
 import type {
   DecisionsRequest,
@@ -69,7 +70,11 @@ export class EmbeddedBackend implements PresageBackend {
     if (artifact === undefined) {
       throw new ApiBackendError(ApiBackendErrorCode.noModel, `target "${name}" has no trained model yet`);
     }
-    return this.parts.forecasts.forecast(artifact, workload.name, this.dataEndMs(), request);
+    try {
+      return await this.parts.forecasts.forecast(artifact, workload.name, this.dataEndMs(), request);
+    } catch (error) {
+      throw sourceFailure(error, `forecast "${name}"`);
+    }
   }
 
   async history(name: string, request: HistoryRequest): Promise<SeriesView> {
@@ -77,12 +82,16 @@ export class EmbeddedBackend implements PresageBackend {
     const stepMs = FLEET_STEP_SECONDS * 1000;
     const endMs = this.dataEndMs();
     const steps = Math.max(1, Math.floor(request.rangeMs / stepMs));
-    const series = await this.parts.fleet.fetchRange({
-      query: workload.name,
-      startMs: endMs - (steps - 1) * stepMs,
-      endMs,
-      stepSeconds: FLEET_STEP_SECONDS,
-    });
+    const series = await this.parts.fleet
+      .fetchRange({
+        query: workload.name,
+        startMs: endMs - (steps - 1) * stepMs,
+        endMs,
+        stepSeconds: FLEET_STEP_SECONDS,
+      })
+      .catch((error: unknown) => {
+        throw sourceFailure(error, `read the history of "${name}"`);
+      });
     const startMs = series.startMs ?? endMs - (steps - 1) * stepMs;
     return {
       target: name,
@@ -250,4 +259,14 @@ export class EmbeddedBackend implements PresageBackend {
       throw error;
     }
   }
+}
+
+/** A metric-source failure the caller may retry becomes `unavailable` (503); anything else stays as it is. */
+function sourceFailure(error: unknown, what: string): unknown {
+  if (error instanceof MetricSourceError && error.retryable) {
+    return new ApiBackendError(ApiBackendErrorCode.unavailable, `cannot ${what}: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return error;
 }

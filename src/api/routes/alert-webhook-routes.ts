@@ -49,7 +49,8 @@ function tokenAccepted(presented: string, tokens: readonly string[]): boolean {
  */
 export const alertWebhookRoutes: FastifyPluginAsync<AlertWebhookRoutesOptions> = (app, options) => {
   app.setErrorHandler(handleApiError);
-  app.removeContentTypeParser("application/json");
+  // JSON only: text/plain (which Fastify parses by default) is a 415 here like any other type.
+  app.removeContentTypeParser(["application/json", "text/plain"]);
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = typeof body === "string" ? body : body.toString("utf8");
     try {

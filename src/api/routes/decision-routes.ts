@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { ApiRouteContext } from "../api-route-context.js";
-import { decisionListSchema, decisionsQuerySchema, problemSchema } from "../api-schemas.js";
+import { decisionListSchema, decisionsQuerySchema, problemResponses } from "../api-schemas.js";
 import { requireRole } from "../auth/bearer-auth.js";
 import { ApiRole } from "../auth/api-token.js";
 
@@ -15,7 +15,7 @@ export const decisionRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, cont
         tags: ["decisions"],
         security: [{ bearer: [] }],
         querystring: decisionsQuerySchema,
-        response: { 200: decisionListSchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: decisionListSchema, ...problemResponses },
       },
     },
     async (request) => {

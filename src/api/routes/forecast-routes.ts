@@ -9,7 +9,7 @@ import {
   forecastViewSchema,
   historyQuerySchema,
   MAX_HORIZON_STEPS,
-  problemSchema,
+  problemResponses,
   seriesViewSchema,
   targetParamsSchema,
 } from "../api-schemas.js";
@@ -50,7 +50,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, cont
         security: [{ bearer: [] }],
         params: targetParamsSchema,
         querystring: forecastQuerySchema,
-        response: { 200: forecastViewSchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: forecastViewSchema, ...problemResponses },
       },
     },
     async (request) => {
@@ -81,7 +81,7 @@ export const forecastRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, cont
         security: [{ bearer: [] }],
         params: targetParamsSchema,
         querystring: historyQuerySchema,
-        response: { 200: seriesViewSchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: seriesViewSchema, ...problemResponses },
       },
     },
     async (request) => {

@@ -5,7 +5,7 @@ import type { ApiRouteContext } from "../api-route-context.js";
 import {
   artifactSummarySchema,
   modelListSchema,
-  problemSchema,
+  problemResponses,
   targetParamsSchema,
   versionParamsSchema,
 } from "../api-schemas.js";
@@ -25,7 +25,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, context
         tags: ["models"],
         security: [{ bearer: [] }],
         params: targetParamsSchema,
-        response: { 200: modelListSchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: modelListSchema, ...problemResponses },
       },
     },
     async (request) => ({ models: await context.backend.models(request.params.name) }),
@@ -39,7 +39,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, context
         tags: ["models"],
         security: [{ bearer: [] }],
         params: versionParamsSchema,
-        response: { 200: artifactSummarySchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: artifactSummarySchema, ...problemResponses },
       },
     },
     async (request) => {
@@ -57,7 +57,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, context
         tags: ["models"],
         security: [{ bearer: [] }],
         params: targetParamsSchema,
-        response: { 200: artifactSummarySchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: artifactSummarySchema, ...problemResponses },
       },
     },
     async (request) => {

@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { ApiBackendError, ApiBackendErrorCode } from "../api-backend-error.js";
 import type { ApiRouteContext } from "../api-route-context.js";
-import { problemSchema, targetListSchema, targetParamsSchema, targetSummarySchema } from "../api-schemas.js";
+import {
+  problemResponses,
+  targetListSchema,
+  targetParamsSchema,
+  targetSummarySchema,
+} from "../api-schemas.js";
 import { requireRole } from "../auth/bearer-auth.js";
 import { ApiRole } from "../auth/api-token.js";
 
@@ -16,7 +21,7 @@ export const targetRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, contex
         summary: "Every target, with its current model and scaler settings",
         tags: ["targets"],
         security: [{ bearer: [] }],
-        response: { 200: targetListSchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: targetListSchema, ...problemResponses },
       },
     },
     async () => ({ targets: await context.backend.listTargets() }),
@@ -30,7 +35,7 @@ export const targetRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, contex
         tags: ["targets"],
         security: [{ bearer: [] }],
         params: targetParamsSchema,
-        response: { 200: targetSummarySchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 200: targetSummarySchema, ...problemResponses },
       },
     },
     async (request) => {

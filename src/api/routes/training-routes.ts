@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { ApiRouteContext } from "../api-route-context.js";
-import { problemSchema, targetParamsSchema, trainingEnqueuedSchema } from "../api-schemas.js";
+import { problemResponses, targetParamsSchema, trainingEnqueuedSchema } from "../api-schemas.js";
 import { requireRole } from "../auth/bearer-auth.js";
 import { ApiRole } from "../auth/api-token.js";
 
@@ -17,7 +17,7 @@ export const trainingRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, cont
         tags: ["training"],
         security: [{ bearer: [] }],
         params: targetParamsSchema,
-        response: { 202: trainingEnqueuedSchema, "4xx": problemSchema, "5xx": problemSchema },
+        response: { 202: trainingEnqueuedSchema, ...problemResponses },
       },
     },
     async (request, reply) => {

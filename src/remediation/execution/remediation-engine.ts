@@ -249,7 +249,7 @@ export class RemediationEngine {
       if ((await this.options.store.events(incidentId)).length === 0) {
         await this.append(incidentId, { type: "received", alert });
       }
-      await this.append(incidentId, { type: "resolved", atMs: alert.endsAtMs ?? this.now() });
+      await this.append(incidentId, { type: "resolved", endsAtMs: alert.endsAtMs ?? this.now() });
       return { ...base, outcome: "resolved" };
     }
     metrics?.alerts.inc({ outcome: "received" });

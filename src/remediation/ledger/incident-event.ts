@@ -31,7 +31,7 @@ export type IncidentEventBody =
   | { readonly type: "healed" }
   | { readonly type: "escalated"; readonly reason: string }
   | { readonly type: "breaker-opened"; readonly runbook: string; readonly detail: string }
-  | { readonly type: "resolved"; readonly atMs: number };
+  | { readonly type: "resolved"; readonly endsAtMs: number };
 
 export type IncidentEvent = IncidentEventBody & { readonly atMs: number };
 

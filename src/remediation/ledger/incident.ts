@@ -100,7 +100,7 @@ export function foldIncident(id: string, events: readonly IncidentEvent[]): Inci
         if (actions === 0) state = IncidentState.skipped;
         break;
       case "resolved":
-        resolvedAtMs ??= event.atMs;
+        resolvedAtMs ??= event.endsAtMs;
         break;
       default:
         break;

@@ -59,7 +59,9 @@ export function breakerOpen(breaker: BreakerState | undefined, nowMs: number): b
  * incidents only — the steps of one incident may act on the same target in turn), the runbook's and
  * the global hourly caps (sliding hour: an action exactly one hour old no longer counts), the number
  * of incidents in flight (an incident already in flight keeps its slot), and the blast radius
- * (in-flight disrupted pods of the workload plus this action's ≤ ⌊replicas × percent / 100⌋). When
+ * (in-flight disrupted pods of the workload plus this action's ≤ ⌊replicas × percent / 100⌋; a later
+ * step of the same incident on the same target — a roll back after a restart of one Deployment —
+ * replaces the earlier step's pods, since the controller runs one rollout bounded as a whole). When
  * admitted, the returned state records the action; the store writes it atomically with the check.
  */
 export function decideAdmission(current: GuardState, request: AdmissionRequest): AdmissionDecision {
@@ -107,10 +109,12 @@ export function decideAdmission(current: GuardState, request: AdmissionRequest):
     );
   }
   const disruption = request.disruption;
+  const superseded = (entry: GuardState["disruptions"][number]): boolean =>
+    entry.incidentId === request.incidentId && entry.target === request.target;
   if (disruption !== undefined && disruption.pods > 0) {
     const allowed = Math.floor((disruption.replicas * limits.blastRadiusPercent) / 100);
     const already = state.disruptions
-      .filter((entry) => entry.workload === disruption.workload)
+      .filter((entry) => entry.workload === disruption.workload && !superseded(entry))
       .reduce((sum, entry) => sum + entry.pods, 0);
     if (already + disruption.pods > allowed) {
       return refuse(
@@ -136,11 +140,12 @@ export function decideAdmission(current: GuardState, request: AdmissionRequest):
       },
       disruptions:
         disruption === undefined || disruption.pods <= 0
-          ? state.disruptions
+          ? state.disruptions.filter((entry) => !superseded(entry))
           : [
-              ...state.disruptions,
+              ...state.disruptions.filter((entry) => !superseded(entry)),
               {
                 incidentId: request.incidentId,
+                target: request.target,
                 workload: disruption.workload,
                 pods: disruption.pods,
                 untilMs: nowMs + limits.leaseMs,

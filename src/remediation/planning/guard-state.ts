@@ -25,6 +25,8 @@ export interface AdmittedAction {
 
 export interface Disruption {
   readonly incidentId: string;
+  /** The action's target: a later step of the same incident on the same target replaces this entry. */
+  readonly target?: string;
   /** `deployment/shop/web`. */
   readonly workload: string;
   readonly pods: number;

@@ -12,8 +12,16 @@ export type RunbookMode = (typeof RunbookMode)[keyof typeof RunbookMode];
 export const OnFailure = { undo: "undo", next: "next", escalate: "escalate" } as const;
 export type OnFailure = (typeof OnFailure)[keyof typeof OnFailure];
 
-const duration = z.string().refine((text) => parseDurationSeconds(text) !== undefined, {
-  error: "must be a duration such as 30s, 5m or 1h",
+/** `500ms`, or a Prometheus-style duration (`30s`, `5m`, `1h30m`) in ms; undefined when neither. */
+export function parseDurationMs(text: string): number | undefined {
+  const millis = /^\s*(\d+)ms\s*$/.exec(text);
+  if (millis) return Number(millis[1]) > 0 ? Number(millis[1]) : undefined;
+  const seconds = parseDurationSeconds(text);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+const duration = z.string().refine((text) => parseDurationMs(text) !== undefined, {
+  error: "must be a duration such as 500ms, 30s, 5m or 1h",
 });
 
 const verifySchema = z
@@ -227,8 +235,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 function toVerification(verify: ParsedVerify): Verification {
   return {
-    timeoutMs: (parseDurationSeconds(verify.timeout) ?? 300) * 1000,
-    intervalMs: (parseDurationSeconds(verify.interval) ?? 15) * 1000,
+    timeoutMs: parseDurationMs(verify.timeout) ?? 300_000,
+    intervalMs: parseDurationMs(verify.interval) ?? 15_000,
     rollout: verify.rollout,
     ...(verify.promql === undefined ? {} : { promql: verify.promql }),
     alertResolved: verify.alertResolved,
@@ -237,8 +245,8 @@ function toVerification(verify: ParsedVerify): Verification {
 
 function toRunbook(parsed: ParsedRunbook, file: string, matchers: CompiledMatcher[]): Runbook {
   const severity = parsed.match.severity;
-  const cooldownSeconds =
-    parsed.guards.cooldown === undefined ? undefined : parseDurationSeconds(parsed.guards.cooldown);
+  const cooldownMs =
+    parsed.guards.cooldown === undefined ? undefined : parseDurationMs(parsed.guards.cooldown);
   return {
     name: parsed.name,
     description: parsed.description,
@@ -260,7 +268,7 @@ function toRunbook(parsed: ParsedRunbook, file: string, matchers: CompiledMatche
       };
     }),
     guards: {
-      ...(cooldownSeconds === undefined ? {} : { cooldownMs: cooldownSeconds * 1000 }),
+      ...(cooldownMs === undefined ? {} : { cooldownMs }),
       ...(parsed.guards.maxActionsPerHour === undefined
         ? {}
         : { maxActionsPerHour: parsed.guards.maxActionsPerHour }),

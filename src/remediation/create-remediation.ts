@@ -1,0 +1,133 @@
+import { readFile } from "node:fs/promises";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { PrometheusMetricSource } from "../sources/prometheus-metric-source.js";
+import { AlertmanagerSilences } from "./alerting/alertmanager-silences.js";
+import type { PromqlProbe } from "./execution/action-runner.js";
+import { RoutingActionRunner } from "./execution/http-hook-runner.js";
+import { MetricSourcePromqlProbe } from "./execution/metric-source-promql-probe.js";
+import { RemediationEngine } from "./execution/remediation-engine.js";
+import { KubernetesActions } from "./kubernetes/kubernetes-actions.js";
+import { RemediationMetrics } from "./ledger/remediation-metrics.js";
+import { NotificationOutbox } from "./notifications/notification-outbox.js";
+import type { ResolvedRemediationConfig } from "./remediation-config.js";
+import { loadRunbooks } from "./runbooks/load-runbooks.js";
+import { FileRemediationStore } from "./storage/file-remediation-store.js";
+import { RedisRemediationStore } from "./storage/redis-remediation-store.js";
+import type { RemediationStore } from "./storage/remediation-store.js";
+
+/** What {@link createRemediation} is built from. */
+export interface CreateRemediationOptions {
+  readonly config: ResolvedRemediationConfig;
+  /** Cluster mode: the shared Redis (`redis.url`); embedded mode without it (files in `config.directory`). */
+  readonly redisUrl?: string;
+  /** Credentials for the actions (see the scaler's `loadKubeConfig`). */
+  readonly kubeConfig: KubeConfig;
+  /** For `verify.promql` (the `prometheus` section). @defaultValue none: promql checks fail */
+  readonly prometheus?: {
+    readonly url: string;
+    readonly bearerToken?: string;
+    readonly headers?: Readonly<Record<string, string>>;
+    readonly timeoutMs?: number;
+  };
+  /** @defaultValue none */
+  readonly log?: (line: string) => void;
+}
+
+/** Everything remediation needs at run time, wired; `close()` stops the outbox and the store. */
+export interface Remediation {
+  readonly engine: RemediationEngine;
+  readonly metrics: RemediationMetrics;
+  readonly store: RemediationStore;
+  readonly outbox: NotificationOutbox;
+  /** Webhook tokens: `config.webhook.tokens` plus the one in `tokenFile`. */
+  readonly webhookTokens: readonly string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The composition of remediation from the config section: runbooks loaded (every problem at once,
+ * `RunbookError`), the store (Redis or files), Kubernetes actions, Alertmanager silences, the
+ * Prometheus probe, the outbox (dispatching every second) and the metrics. The coordinator mounts
+ * `alertWebhookRoutes` / `remediationRoutes` with `engine` and serves `metrics` on `/metrics`.
+ */
+export async function createRemediation(options: CreateRemediationOptions): Promise<Remediation> {
+  const { config } = options;
+  const runbooks = await loadRunbooks(config.runbooksDir);
+  const store: RemediationStore =
+    options.redisUrl === undefined
+      ? await FileRemediationStore.open({ directory: config.directory })
+      : new RedisRemediationStore({ url: options.redisUrl });
+  const kubernetes = new KubernetesActions({ kubeConfig: options.kubeConfig });
+  const outbox = new NotificationOutbox({
+    store,
+    sinks: config.notifications.sinks,
+    maxAttempts: config.notifications.maxAttempts,
+    ...(options.log === undefined ? {} : { log: options.log }),
+    onDead: (entry) => metrics.deadNotifications.inc({ sink: entry.sink }),
+  });
+  let promql: PromqlProbe | undefined;
+  if (options.prometheus !== undefined) {
+    promql = new MetricSourcePromqlProbe(
+      new PrometheusMetricSource({
+        url: options.prometheus.url,
+        bearerToken: options.prometheus.bearerToken,
+        headers: options.prometheus.headers,
+        timeoutMs: options.prometheus.timeoutMs,
+        aggregate: "max",
+      }),
+    );
+  }
+  let engine: RemediationEngine | undefined;
+  const metrics = new RemediationMetrics({
+    stats: () => (engine === undefined ? Promise.reject(new Error("not ready")) : engine.stats()),
+  });
+  const ledgerBase = config.notifications.ledgerBaseUrl?.replace(/\/+$/, "");
+  engine = new RemediationEngine({
+    store,
+    runbooks,
+    actions: new RoutingActionRunner(kubernetes),
+    rollout: kubernetes,
+    ...(promql === undefined ? {} : { promql }),
+    ...(config.alertmanager === undefined
+      ? {}
+      : {
+          silences: new AlertmanagerSilences({
+            url: config.alertmanager.url,
+            ...(config.alertmanager.bearerToken === undefined
+              ? {}
+              : { bearerToken: config.alertmanager.bearerToken }),
+          }),
+          actWithoutSilences: config.alertmanager.actWithoutSilences,
+        }),
+    limits: config.limits,
+    defaultMode: config.defaultMode,
+    maintenanceWindows: config.maintenanceWindows,
+    notifications: outbox,
+    metrics,
+    deliveryTtlMs: config.deliveryTtlMs,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    pageOnGuardDenial: config.pageOnGuardDenial,
+    ...(ledgerBase === undefined
+      ? {}
+      : { ledgerUrl: (id: string) => `${ledgerBase}/api/v1/remediation/incidents/${id}` }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const fromFile =
+    config.webhook.tokenFile === undefined
+      ? []
+      : [(await readFile(config.webhook.tokenFile, "utf8")).trim()].filter((token) => token !== "");
+  outbox.start();
+  const built = engine;
+  return {
+    engine: built,
+    metrics,
+    store,
+    outbox,
+    webhookTokens: [...config.webhook.tokens, ...fromFile],
+    close: async () => {
+      await outbox.stop();
+      await built.idle();
+      await store.close();
+    },
+  };
+}

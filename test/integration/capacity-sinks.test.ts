@@ -1,0 +1,267 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SinkDeliveryError } from "../../src/capacity/capacity-error.js";
+import { GithubTicketSink } from "../../src/capacity/github-ticket-sink.js";
+import { JiraTicketSink } from "../../src/capacity/jira-ticket-sink.js";
+import { SlackTicketSink } from "../../src/capacity/slack-ticket-sink.js";
+import { ticketContent } from "../../src/capacity/ticket-content.js";
+import { WebhookTicketSink } from "../../src/capacity/webhook-ticket-sink.js";
+import { plannedWithRunway } from "../support/capacity-fixtures.js";
+import { CapacityHttpReceiver } from "../support/capacity-http-receiver.js";
+import { freePort } from "../support/free-port.js";
+
+const opened = ticketContent(plannedWithRunway(40), "open", "p90 runway 40 d is under the 90 d threshold", [
+  "capacity",
+  "cpu team",
+]);
+const updated = ticketContent(plannedWithRunway(20), "update", "p90 runway date moved 20 d", ["capacity"]);
+const resolved = ticketContent(plannedWithRunway(undefined), "resolve", "runway recovered", ["capacity"]);
+
+let receiver: CapacityHttpReceiver;
+beforeEach(async () => {
+  receiver = new CapacityHttpReceiver(await freePort());
+  await receiver.listen();
+});
+afterEach(async () => {
+  await receiver.close();
+});
+
+describe("GitHub issues sink", () => {
+  it("creates, updates (PATCH + comment) and closes an issue on the real REST paths", async () => {
+    receiver.respond = (request) =>
+      request.method === "POST" && request.path === "/repos/acme/infra/issues"
+        ? { status: 201, body: { number: 42, html_url: "https://github.com/acme/infra/issues/42" } }
+        : { status: 200, body: {} };
+    const sink = new GithubTicketSink({
+      name: "gh",
+      url: receiver.url,
+      repo: "acme/infra",
+      token: "ghp_secret",
+    });
+    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "42" });
+    await sink.deliver({ content: updated, ref: "42" });
+    await sink.deliver({ content: resolved, ref: "42" });
+    expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /repos/acme/infra/issues",
+      "PATCH /repos/acme/infra/issues/42",
+      "POST /repos/acme/infra/issues/42/comments",
+      "POST /repos/acme/infra/issues/42/comments",
+      "PATCH /repos/acme/infra/issues/42",
+    ]);
+    const [create, patch, comment, , close] = receiver.requests;
+    expect(create?.headers).toMatchObject({
+      authorization: "Bearer ghp_secret",
+      accept: "application/vnd.github+json",
+      "x-github-api-version": "2022-11-28",
+      "content-type": "application/json",
+    });
+    expect(create?.body).toEqual({
+      title: opened.title,
+      body: opened.body,
+      labels: ["capacity", "cpu team"],
+    });
+    expect(opened.body).toContain("<!-- presage-capacity-fingerprint: cluster-cpu/cpu -->");
+    expect(patch?.body).toEqual({ title: updated.title, body: updated.body });
+    expect(comment?.body).toEqual({ body: updated.summary });
+    expect(close?.body).toEqual({ state: "closed", state_reason: "completed" });
+  });
+
+  it("reads the token from a file, and reports 401 as a non-retryable failure naming the request", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "presage-sink-"));
+    try {
+      await writeFile(join(dir, "token"), "from-file\n");
+      receiver.respond = () => ({ status: 401, body: { message: "Bad credentials" } });
+      const sink = new GithubTicketSink({
+        name: "gh",
+        url: receiver.url,
+        repo: "acme/infra",
+        tokenFile: join(dir, "token"),
+      });
+      const failure = await sink
+        .deliver({ content: opened, ref: undefined })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(SinkDeliveryError);
+      expect(failure).toMatchObject({ status: 401, retryable: false });
+      expect((failure as Error).message).toMatch(
+        /github sink "gh" create issue: POST http:\/\/127\.0\.0\.1:\d+\/repos\/acme\/infra\/issues answered 401: .*Bad credentials/,
+      );
+      expect((failure as Error).message).not.toContain("from-file");
+      expect(receiver.requests[0]?.headers.authorization).toBe("Bearer from-file");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("creates the issue when an update has no ref, and has nothing to close without one", async () => {
+    receiver.respond = (request) =>
+      request.method === "POST" ? { status: 201, body: { number: 7 } } : { status: 200, body: {} };
+    const sink = new GithubTicketSink({ name: "gh", url: receiver.url, repo: "acme/infra", token: "t" });
+    expect(await sink.deliver({ content: updated, ref: undefined })).toEqual({ ref: "7" });
+    expect(await sink.deliver({ content: resolved, ref: undefined })).toEqual({});
+    expect(receiver.requests).toHaveLength(1);
+  });
+});
+
+describe("Jira sink", () => {
+  it("creates (POST /rest/api/2/issue), updates (PUT + comment) and transitions by name", async () => {
+    receiver.respond = (request) => {
+      if (request.method === "POST" && request.path === "/rest/api/2/issue") {
+        return {
+          status: 201,
+          body: { id: "10001", key: "OPS-12", self: `${receiver.url}/rest/api/2/issue/10001` },
+        };
+      }
+      if (request.method === "GET" && request.path === "/rest/api/2/issue/OPS-12/transitions") {
+        return {
+          status: 200,
+          body: {
+            transitions: [
+              { id: "11", name: "Start Progress", to: { name: "In Progress" } },
+              { id: "31", name: "Close Issue", to: { name: "Done" } },
+            ],
+          },
+        };
+      }
+      if (request.method === "PUT" || request.path.endsWith("/transitions")) return { status: 204 };
+      return { status: 201, body: { id: "c1" } };
+    };
+    const sink = new JiraTicketSink({
+      name: "jira",
+      url: receiver.url,
+      project: "OPS",
+      issueType: "Task",
+      user: "bot@acme.example",
+      token: "api-token",
+      resolveTransition: "Done",
+    });
+    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "OPS-12" });
+    await sink.deliver({ content: updated, ref: "OPS-12" });
+    await sink.deliver({ content: resolved, ref: "OPS-12" });
+    expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /rest/api/2/issue",
+      "PUT /rest/api/2/issue/OPS-12",
+      "POST /rest/api/2/issue/OPS-12/comment",
+      "POST /rest/api/2/issue/OPS-12/comment",
+      "GET /rest/api/2/issue/OPS-12/transitions",
+      "POST /rest/api/2/issue/OPS-12/transitions",
+    ]);
+    const [create, put, comment] = receiver.requests;
+    expect(create?.headers.authorization).toBe(
+      `Basic ${Buffer.from("bot@acme.example:api-token").toString("base64")}`,
+    );
+    expect(create?.body).toEqual({
+      fields: {
+        project: { key: "OPS" },
+        summary: opened.title,
+        description: opened.body,
+        issuetype: { name: "Task" },
+        labels: ["capacity", "cpu-team"],
+      },
+    });
+    expect(put?.body).toEqual({ fields: { summary: updated.title, description: updated.body } });
+    expect(comment?.body).toEqual({ body: updated.summary });
+    expect(receiver.requests.at(-1)?.body).toEqual({ transition: { id: "31" } });
+  });
+
+  it("speaks REST v3 with Atlassian Document Format texts when configured", async () => {
+    receiver.respond = (request) =>
+      request.method === "POST" && request.path === "/rest/api/3/issue"
+        ? { status: 201, body: { id: "1", key: "OPS-3" } }
+        : { status: 204 };
+    const sink = new JiraTicketSink({
+      name: "jira",
+      url: receiver.url,
+      project: "OPS",
+      token: "t",
+      apiVersion: 3,
+    });
+    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "OPS-3" });
+    await sink.deliver({ content: updated, ref: "OPS-3" });
+    expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /rest/api/3/issue",
+      "PUT /rest/api/3/issue/OPS-3",
+      "POST /rest/api/3/issue/OPS-3/comment",
+    ]);
+    const description = (
+      receiver.requests[0]?.body as { fields: { description: { type: string; content: unknown[] } } }
+    ).fields.description;
+    expect(description).toMatchObject({ type: "doc", version: 1 });
+    expect(description.content[0]).toEqual({
+      type: "paragraph",
+      content: [{ type: "text", text: "<!-- presage-capacity-fingerprint: cluster-cpu/cpu -->" }],
+    });
+    expect(receiver.requests[2]?.body).toEqual({
+      body: {
+        type: "doc",
+        version: 1,
+        content: [{ type: "paragraph", content: [{ type: "text", text: updated.summary }] }],
+      },
+    });
+  });
+
+  it("uses a bearer token without a user, and names the available transitions when the configured one is missing", async () => {
+    receiver.respond = (request) =>
+      request.method === "GET"
+        ? {
+            status: 200,
+            body: { transitions: [{ id: "5", name: "Resolve Issue", to: { name: "Resolved" } }] },
+          }
+        : { status: 201, body: {} };
+    const sink = new JiraTicketSink({ name: "jira", url: receiver.url, project: "OPS", token: "pat" });
+    await expect(sink.deliver({ content: resolved, ref: "OPS-1" })).rejects.toThrow(
+      /OPS-1 has no transition "Done" \(available: Resolve Issue → Resolved\); set resolveTransition/,
+    );
+    expect(receiver.requests[0]?.headers.authorization).toBe("Bearer pat");
+  });
+});
+
+describe("Slack incoming-webhook sink", () => {
+  it("posts {text, blocks} for open, update and resolve", async () => {
+    receiver.respond = () => ({ status: 200, body: "ok" });
+    const sink = new SlackTicketSink({ name: "chat", url: `${receiver.url}/services/T000/B000/XXXX` });
+    for (const content of [opened, updated, resolved]) await sink.deliver({ content, ref: undefined });
+    expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
+      Array(3).fill("POST /services/T000/B000/XXXX"),
+    );
+    const bodies = receiver.requests.map((r) => r.body as { text: string; blocks: { type: string }[] });
+    expect(bodies[0]?.text).toMatch(/^:rotating_light: Opened: cluster-cpu \(cpu\) reaches 80/);
+    expect(bodies[1]?.text).toMatch(/^:arrows_counterclockwise: Updated/);
+    expect(bodies[2]?.text).toMatch(/^:white_check_mark: Resolved/);
+    expect(bodies[0]?.blocks.map((block) => block.type)).toEqual(["section", "section", "context"]);
+  });
+
+  it("treats a 5xx as retryable and a closed port as a network failure", async () => {
+    receiver.respond = () => ({ status: 503, body: "busy" });
+    const sink = new SlackTicketSink({ name: "chat", url: `${receiver.url}/services/x` });
+    await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
+      status: 503,
+      retryable: true,
+    });
+    await receiver.close();
+    await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
+      status: undefined,
+      retryable: true,
+    });
+  });
+});
+
+describe("generic webhook sink", () => {
+  it("posts the event and the whole ticket, with the bearer token and extra headers", async () => {
+    const sink = new WebhookTicketSink({
+      name: "hook",
+      url: `${receiver.url}/in`,
+      token: "s3cret",
+      headers: { "X-Team": "infra" },
+    });
+    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "cluster-cpu/cpu" });
+    const [request] = receiver.requests;
+    expect(request?.headers).toMatchObject({ authorization: "Bearer s3cret", "x-team": "infra" });
+    expect(request?.body).toMatchObject({
+      event: "open",
+      fingerprint: "cluster-cpu/cpu",
+      ticket: { runway: { p90Days: 40, limit: 80 }, chartSvg: "<svg/>" },
+    });
+  });
+});
