@@ -123,16 +123,24 @@ const optimisedRows = Object.entries(evaluations).map(([key, { evaluation }]) =>
   ...NAB_PROFILE_NAMES.map((profile) => evaluation[profile].normalized),
   evaluation.standard.threshold,
 ]);
+/** Standard score of one category, or its false-positive rows when it has no windows (no score). */
+const categoryCell = (
+  files: readonly NabScoredFile[],
+  evaluation: NabEvaluation,
+  category: string,
+): string | number => {
+  const subset = files.filter((file) => file.name.startsWith(`${category}/`));
+  const windows = subset.reduce((sum, file) => sum + file.windows.length, 0);
+  if (windows > 0) return nabSubsetScore(evaluation, "standard", subset, corpus.profiles.standard);
+  const falsePositives = subset.reduce(
+    (sum, file) => sum + (evaluation.standard.files[file.name]?.falsePositiveRows ?? 0),
+    0,
+  );
+  return `${falsePositives} FP rows`;
+};
 const categoryRows = Object.entries(evaluations).map(([key, { files, evaluation }]) => [
   label(key),
-  ...categories.map((category) =>
-    nabSubsetScore(
-      evaluation,
-      "standard",
-      files.filter((file) => file.name.startsWith(`${category}/`)),
-      corpus.profiles.standard,
-    ),
-  ),
+  ...categories.map((category) => categoryCell(files, evaluation, category)),
 ]);
 
 // 3. Published per-file scores at the published corpus thresholds, summed over the same files.
@@ -215,15 +223,7 @@ const report = {
           NAB_PROFILE_NAMES.map((profile) => [profile, evaluation[profile].threshold]),
         ),
         standardByCategory: Object.fromEntries(
-          categories.map((category) => [
-            category,
-            nabSubsetScore(
-              evaluation,
-              "standard",
-              files.filter((file) => file.name.startsWith(`${category}/`)),
-              corpus.profiles.standard,
-            ),
-          ]),
+          categories.map((category) => [category, categoryCell(files, evaluation, category)]),
         ),
       },
     ]),

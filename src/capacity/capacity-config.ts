@@ -311,8 +311,3 @@ export function resolveCapacity(
     })),
   };
 }
-
-/** Whether any capacity target reads Prometheus (a query for usage always does). */
-export function capacityNeedsPrometheus(capacity: ParsedCapacity | undefined): boolean {
-  return capacity !== undefined && capacity.targets.length > 0;
-}

@@ -145,7 +145,9 @@ export function formatAnomalyTable(
             : nabSubsetScore(evaluation, profile, subset, corpus.profiles[profile]),
       ),
       detectedWindows(evaluation, subset),
-      subset.reduce((sum, file) => sum + (evaluation.standard.files[file.name]?.falsePositiveRows ?? 0), 0),
+      String(
+        subset.reduce((sum, file) => sum + (evaluation.standard.files[file.name]?.falsePositiveRows ?? 0), 0),
+      ),
     ];
   };
   const rows = categories.map((category) =>

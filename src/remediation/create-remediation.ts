@@ -63,7 +63,9 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
     sinks: config.notifications.sinks,
     maxAttempts: config.notifications.maxAttempts,
     ...(options.log === undefined ? {} : { log: options.log }),
-    onDead: (entry) => metrics.deadNotifications.inc({ sink: entry.sink }),
+    onDead: (entry) => {
+      metrics.deadNotifications.inc({ sink: entry.sink });
+    },
   });
   let promql: PromqlProbe | undefined;
   if (options.prometheus !== undefined) {
@@ -77,12 +79,13 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
       }),
     );
   }
-  let engine: RemediationEngine | undefined;
+  const holder: { engine?: RemediationEngine } = {};
   const metrics = new RemediationMetrics({
-    stats: () => (engine === undefined ? Promise.reject(new Error("not ready")) : engine.stats()),
+    stats: () =>
+      holder.engine === undefined ? Promise.reject(new Error("not ready")) : holder.engine.stats(),
   });
   const ledgerBase = config.notifications.ledgerBaseUrl?.replace(/\/+$/, "");
-  engine = new RemediationEngine({
+  const engine = new RemediationEngine({
     store,
     runbooks,
     actions: new RoutingActionRunner(kubernetes),
@@ -116,6 +119,7 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
     config.webhook.tokenFile === undefined
       ? []
       : [(await readFile(config.webhook.tokenFile, "utf8")).trim()].filter((token) => token !== "");
+  holder.engine = engine;
   outbox.start();
   const built = engine;
   return {

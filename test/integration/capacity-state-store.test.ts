@@ -152,4 +152,54 @@ describe("capacity BullMQ wiring", () => {
       await queue.close();
     }
   });
+
+  it("retries a run whose source was unavailable, with the queue's backoff", async () => {
+    const prefix = uniquePrefix().replace(/:$/, "");
+    const connection = { url: redis.url, prefix };
+    const queue = createCapacityQueue(connection, { attempts: 3, backoffMs: 50 });
+    let calls = 0;
+    const down = {
+      target: "cpu",
+      resource: "cpu",
+      fingerprint: "cpu/cpu",
+      plan: {
+        status: "unplanned",
+        target: "cpu",
+        resource: "cpu",
+        fingerprint: "cpu/cpu",
+        code: "X",
+        reason: "down",
+      },
+      decision: { action: "none", reason: "no usable forecast" },
+      ticket: undefined,
+      retryable: true,
+    } as const;
+    const worker = new CapacityWorker({
+      connection,
+      processor: createCapacityProcessor({
+        planner: {
+          runOnce: () => {
+            calls += 1;
+            return Promise.resolve({
+              atMs: 1,
+              targets: calls === 1 ? [down] : [],
+              delivery: { delivered: 0, failed: 0, pending: 0 },
+            });
+          },
+        },
+      }),
+    });
+    try {
+      await worker.start();
+      const job = await enqueueCapacityRun(queue);
+      const deadline = Date.now() + 30_000;
+      while (!(await job.isCompleted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBe(2);
+      expect((await queue.getJob(job.id!))?.attemptsMade).toBe(2); // the failed try and the one that completed
+    } finally {
+      await worker.close(1000);
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
 });

@@ -14,7 +14,7 @@ import type { RemediationStore } from "../../src/remediation/storage/remediation
 import { startRedis, type RealRedis } from "../support/real-redis.js";
 
 let redis: RealRedis;
-let directory: string;
+let directory: string | undefined;
 const opened: RemediationStore[] = [];
 let prefixSeq = 0;
 
@@ -27,6 +27,7 @@ afterAll(async () => {
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()));
   if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+  directory = undefined;
 });
 
 const LIMITS = {

@@ -138,7 +138,7 @@ describe("an alert storm", () => {
       incident.timeline.filter((event) => event.type === "denied"),
     );
     expect(denials).toHaveLength(ALERTS - MAX_ACTIONS_PER_HOUR);
-    const reasons = new Set(denials.map((event) => (event.type === "denied" ? event.reason : "")));
+    const reasons = new Set(denials.map((event) => ("reason" in event ? event.reason : "")));
     expect([...reasons].every((reason) => ["global-rate", "runbook-rate", "cooldown"].includes(reason))).toBe(
       true,
     );

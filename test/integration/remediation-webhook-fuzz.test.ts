@@ -79,7 +79,7 @@ const mutatedPayload = fc
     ),
   )
   .map(([path, value]) => {
-    const copy = structuredClone(VALID_UNMATCHED) as Record<string, unknown>;
+    const copy: Record<string, unknown> = structuredClone(VALID_UNMATCHED);
     const keys = path.split(".");
     let node: Record<string, unknown> = copy;
     for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;

@@ -112,7 +112,7 @@ describe("Alertmanager webhook receiver", () => {
     ]);
     expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200]);
     const outcomes = responses
-      .map((response) => (response.json() as { receipts: { outcome: string }[] }).receipts[0]?.outcome)
+      .map((response) => response.json<{ receipts: { outcome: string }[] }>().receipts[0]?.outcome)
       .sort();
     expect(outcomes).toEqual(["acting", "duplicate", "duplicate"]);
     await h.idle();
@@ -251,7 +251,7 @@ describe("Alertmanager webhook receiver", () => {
       url: "/api/v1/remediation/incidents?limit=5",
       headers: { authorization: `Bearer ${READ_TOKEN}` },
     });
-    expect((list.json() as { incidents: unknown[] }).incidents).toHaveLength(1);
+    expect(list.json<{ incidents: unknown[] }>().incidents).toHaveLength(1);
     const stats = await replica.app.inject({
       method: "GET",
       url: "/api/v1/remediation/stats",

@@ -53,7 +53,9 @@ export async function startCapturingReceiver(): Promise<CapturingReceiver> {
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }

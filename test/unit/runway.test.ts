@@ -4,6 +4,7 @@ import { planCapacity } from "../../src/capacity/capacity-plan.js";
 import { DAY_MS } from "../../src/capacity/daily-series.js";
 import { computeRunway, sevenDayMeanAt } from "../../src/capacity/runway.js";
 import { backtestRunwayHorizon } from "../../src/capacity/runway-backtest.js";
+import { renderRunwayChartSvg } from "../../src/capacity/runway-chart-svg.js";
 import { createForecaster } from "../../training/model-catalog.js";
 import { capacityTarget, ORIGIN_MS } from "../support/capacity-fixtures.js";
 
@@ -198,5 +199,57 @@ describe("planCapacity", () => {
       }),
     });
     expect(plan).toMatchObject({ status: "unplanned", code: "PRESAGE_CAPACITY_FORECAST_FAILED" });
+  });
+});
+
+describe("renderRunwayChartSvg", () => {
+  it("draws usage with holes, the forecast band, capacity, the limit and the crossings, without NaN coordinates", () => {
+    const usageValues = line(40, 0.1, 200).map((value, day) => (day % 50 === 7 ? Number.NaN : value));
+    const p50 = line(60, 0.2, 120);
+    const p90 = line(62, 0.3, 120);
+    const runway = computeRunway({
+      lastObservedDayMs: ORIGIN_MS,
+      lastObserved: 60,
+      p50,
+      p90,
+      capacity: 100,
+      headroom: 0.8,
+    });
+    const svg = renderRunwayChartSvg({
+      title: "cpu <cluster> & co",
+      usage: { startMs: ORIGIN_MS - 199 * DAY_MS, values: usageValues },
+      p50,
+      p90,
+      lastObservedDayMs: ORIGIN_MS,
+      runway,
+    });
+    expect(svg).not.toMatch(/NaN|Infinity/);
+    expect(svg).toContain("cpu &lt;cluster&gt; &amp; co");
+    expect(svg.match(/<polyline /g)?.length).toBe(6); // 5 observed runs between 4 holes + the p50 line
+    expect(svg).toContain(`p90 ${runway.p90.date ?? "?"}`);
+    expect(svg).toContain(`p50 ${runway.p50.date ?? "?"}`);
+    expect(svg).toContain('stroke-dasharray="6 4"');
+  });
+
+  it("leaves out crossing markers when there are none", () => {
+    const flat = line(10, 0, 30);
+    const runway = computeRunway({
+      lastObservedDayMs: ORIGIN_MS,
+      lastObserved: 10,
+      p50: flat,
+      p90: flat,
+      capacity: 100,
+      headroom: 0.8,
+    });
+    const svg = renderRunwayChartSvg({
+      title: "flat",
+      usage: { startMs: ORIGIN_MS - 29 * DAY_MS, values: flat },
+      p50: flat,
+      p90: flat,
+      lastObservedDayMs: ORIGIN_MS,
+      runway,
+    });
+    expect(svg).not.toContain("<circle");
+    expect(svg).not.toMatch(/NaN/);
   });
 });

@@ -1,0 +1,87 @@
+import * as tf from "@tensorflow/tfjs";
+
+/** TensorFlow.js backends the LSTM can train on, fastest first. */
+export const LstmBackendName = {
+  /** `@tensorflow/tfjs-node`: native TensorFlow (optional dependency; often not installed). */
+  native: "tensorflow",
+  /** `@tensorflow/tfjs-backend-wasm`: about 6× the plain JS backend for LSTM training here. */
+  wasm: "wasm",
+  /** The plain JavaScript backend bundled with `@tensorflow/tfjs`; always available. */
+  cpu: "cpu",
+} as const;
+export type LstmBackendName = (typeof LstmBackendName)[keyof typeof LstmBackendName];
+
+/** What {@link initLstmBackend} chose, and why faster backends were passed over. */
+export interface LstmBackendReport {
+  readonly backend: string;
+  /** One line per faster backend that could not be used, e.g. `tensorflow: Cannot find package …`. */
+  readonly skipped: readonly string[];
+}
+
+/** Package names kept in variables so TypeScript does not require the optional one to be installed. */
+const NATIVE_PACKAGE = "@tensorflow/tfjs-node";
+const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
+
+let selection: Promise<LstmBackendReport> | undefined;
+
+/**
+ * Picks the TensorFlow.js backend once per process: native `tensorflow` when `@tensorflow/tfjs-node`
+ * loads, else `wasm`, else the JS `cpu` backend. Training is synchronous (`fit` of the forecaster
+ * contract), so this asynchronous step runs at start-up in the entry points (CLI, benches, worker); a
+ * model fitted without it trains on TensorFlow.js's default, the `cpu` backend. This module does no
+ * logging and reads no environment: callers print the returned report.
+ */
+export function initLstmBackend(): Promise<LstmBackendReport> {
+  selection ??= selectBackend();
+  return selection;
+}
+
+/** The backend LSTM training runs on right now (`cpu` until {@link initLstmBackend} chose another). */
+export function lstmBackend(): string {
+  return tf.getBackend();
+}
+
+async function selectBackend(): Promise<LstmBackendReport> {
+  const skipped: string[] = [];
+  try {
+    await import(NATIVE_PACKAGE);
+    if (await tf.setBackend(LstmBackendName.native)) return { backend: LstmBackendName.native, skipped };
+    skipped.push(`${LstmBackendName.native}: backend did not initialise`);
+  } catch (error) {
+    skipped.push(`${LstmBackendName.native}: ${firstLine(error)}`);
+  }
+  try {
+    const wasm = (await import(WASM_PACKAGE)) as { setWasmPaths: (prefix: string) => void };
+    const directory = wasmDirectory();
+    // The Node build finds its .wasm files next to itself; the explicit prefix also holds when a
+    // bundler or test runner has moved the JavaScript away from the package's dist/ directory.
+    if (directory !== undefined) wasm.setWasmPaths(directory);
+    if (await tf.setBackend(LstmBackendName.wasm)) {
+      await tf.ready();
+      return { backend: LstmBackendName.wasm, skipped };
+    }
+    skipped.push(`${LstmBackendName.wasm}: backend did not initialise`);
+  } catch (error) {
+    skipped.push(`${LstmBackendName.wasm}: ${firstLine(error)}`);
+  }
+  await tf.setBackend(LstmBackendName.cpu);
+  await tf.ready();
+  return { backend: LstmBackendName.cpu, skipped };
+}
+
+/** Filesystem directory holding the wasm package's `.wasm` binaries (its `dist/`), when resolvable. */
+function wasmDirectory(): string | undefined {
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  if (typeof resolve !== "function") return undefined;
+  try {
+    const url = new URL("./", resolve(WASM_PACKAGE));
+    return url.protocol === "file:" ? decodeURIComponent(url.pathname) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
+}

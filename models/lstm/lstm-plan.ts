@@ -1,0 +1,135 @@
+import { forwardLstm, type LstmShape, type LstmWeights } from "./lstm-network.js";
+import type { ResolvedLstmOptions } from "./lstm-options.js";
+import { encodeTargets, encodeWindow, inputSize, lookbackSteps, type WindowLayout } from "./lstm-windows.js";
+
+/** Fewest windows on each side of the train/validation split worth training on. */
+export const MIN_TRAIN_WINDOWS = 24;
+export const MIN_VALIDATION_WINDOWS = 12;
+
+/** Probabilities at which per-step residual quantiles are kept. */
+export const RESIDUAL_PROBABILITIES: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995,
+];
+
+/** Forecast origins of one series, split in time: training targets all end before validation starts. */
+export interface OriginSplit {
+  readonly train: readonly number[];
+  readonly validation: readonly number[];
+}
+
+/**
+ * The layout for a series of `length` values: the configured lookback, shortened chunk by chunk
+ * (down to 2) until the series yields enough training and validation windows; `undefined` when even
+ * two chunks are too long.
+ */
+export function chooseLayout(options: ResolvedLstmOptions, length: number): WindowLayout | undefined {
+  for (let chunks = options.chunks; chunks >= 2; chunks--) {
+    const layout: WindowLayout = {
+      chunkSteps: options.chunkSteps,
+      chunks,
+      horizonSteps: options.horizonSteps,
+      levelSteps: options.period > 1 ? options.period : options.chunkSteps,
+      phasePeriods: options.phasePeriods,
+    };
+    const split = splitOrigins(layout, length, options.validationFraction);
+    if (split.train.length >= MIN_TRAIN_WINDOWS && split.validation.length >= MIN_VALIDATION_WINDOWS) {
+      return layout;
+    }
+  }
+  return undefined;
+}
+
+/** Fewest values any layout of these options can train on (two chunks). */
+export function minimumLength(options: ResolvedLstmOptions): number {
+  return (
+    2 * options.chunkSteps +
+    2 * options.horizonSteps +
+    MIN_TRAIN_WINDOWS +
+    Math.ceil(MIN_VALIDATION_WINDOWS / options.validationFraction)
+  );
+}
+
+/**
+ * Every origin with a full lookback and a full horizon; the last `validationFraction` of them (at
+ * least {@link MIN_VALIDATION_WINDOWS}) validate, and training keeps the earlier origins whose targets
+ * end before the first validation origin.
+ */
+export function splitOrigins(layout: WindowLayout, length: number, validationFraction: number): OriginSplit {
+  const first = lookbackSteps(layout);
+  const last = length - layout.horizonSteps;
+  if (last < first) return { train: [], validation: [] };
+  const count = last - first + 1;
+  const validationCount = Math.min(count, Math.max(MIN_VALIDATION_WINDOWS, Math.round(count * validationFraction)));
+  const firstValidation = last - validationCount + 1;
+  const validation = range(firstValidation, last);
+  const train = range(first, firstValidation - layout.horizonSteps);
+  return { train, validation };
+}
+
+export function networkShape(layout: WindowLayout, hiddenSize: number): LstmShape {
+  return {
+    sequenceLength: layout.chunks,
+    inputSize: inputSize(layout),
+    hiddenSize,
+    skipSize: layout.chunkSteps,
+    outputSize: layout.horizonSteps,
+  };
+}
+
+/**
+ * Quantiles of the scaled validation errors (actual − forecast) per horizon step, pooled over the
+ * neighbouring steps (±2) so that tails rest on more points. Rows are steps, columns
+ * {@link RESIDUAL_PROBABILITIES}; intervals are these quantiles times the window level, so they widen
+ * with the load and with the horizon as the validation errors did.
+ */
+export function residualQuantiles(
+  shape: LstmShape,
+  weights: LstmWeights,
+  layout: WindowLayout,
+  values: readonly number[],
+  origins: readonly number[],
+  firstIndex: number,
+): number[][] {
+  const errors: number[][] = Array.from({ length: layout.horizonSteps }, () => []);
+  for (const origin of origins) {
+    const window = encodeWindow(layout, values, origin, firstIndex + origin);
+    const predicted = forwardLstm(shape, weights, window.sequence, window.skip);
+    const actual = encodeTargets(layout, values, origin, window.level);
+    for (let k = 0; k < layout.horizonSteps; k++) {
+      const error = (actual[k] ?? 0) - (predicted[k] ?? 0);
+      if (Number.isFinite(error)) errors[k]?.push(error);
+    }
+  }
+  return errors.map((_, k) => {
+    const pooled = errors.slice(Math.max(0, k - 2), k + 3).flat().sort((a, b) => a - b);
+    return RESIDUAL_PROBABILITIES.map((p) => quantile(pooled, p));
+  });
+}
+
+/** Linear-interpolated quantile of sorted values (0 for none). */
+export function quantile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const position = Math.min(1, Math.max(0, p)) * (sorted.length - 1);
+  const below = Math.floor(position);
+  const fraction = position - below;
+  return (sorted[below] ?? 0) * (1 - fraction) + (sorted[Math.min(sorted.length - 1, below + 1)] ?? 0) * fraction;
+}
+
+/** Residual quantile at probability `p` from one row of {@link residualQuantiles}. */
+export function residualAt(row: readonly number[], p: number): number {
+  const grid = RESIDUAL_PROBABILITIES;
+  if (p <= (grid[0] ?? 0)) return row[0] ?? 0;
+  for (let i = 1; i < grid.length; i++) {
+    const high = grid[i] ?? 1;
+    if (p <= high) {
+      const low = grid[i - 1] ?? 0;
+      const fraction = (p - low) / (high - low);
+      return (row[i - 1] ?? 0) * (1 - fraction) + (row[i] ?? 0) * fraction;
+    }
+  }
+  return row[row.length - 1] ?? 0;
+}
+
+function range(from: number, to: number): number[] {
+  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
