@@ -19,14 +19,14 @@ export interface LstmTrainingSummary {
   readonly series: number;
 }
 
-export interface LstmState extends ModelState {
+/** Every field of {@link LstmState} but the encoded weights. */
+export interface LstmStateBody {
   readonly kind: "lstm";
+  readonly version: number;
   /** `local`: trained on this series alone; `global`: weights shared with other series. */
   readonly mode: "local" | "global";
   readonly layout: WindowLayout;
   readonly hiddenSize: number;
-  /** Base64 little-endian float32 arrays (see `encodeWeights`). */
-  readonly weights: Readonly<Record<keyof LstmWeights, string>>;
   /** The last `lookback` observations: the input of the next forecast. */
   readonly tail: readonly number[];
   /** Absolute step index of the next observation (drives the phase features). */
@@ -35,6 +35,12 @@ export interface LstmState extends ModelState {
   readonly residualQuantiles: readonly (readonly number[])[];
   readonly training: LstmTrainingSummary;
   readonly notes: readonly string[];
+}
+
+export interface LstmState extends ModelState, LstmStateBody {
+  readonly kind: "lstm";
+  /** Base64 little-endian float32 arrays (see `encodeWeights`). */
+  readonly weights: Readonly<Record<keyof LstmWeights, string>>;
 }
 
 /**
@@ -57,7 +63,7 @@ export class FittedLstm implements FittedModel {
   }
 
   /** Creates the model from freshly trained weights (encodes them once for `toJSON`). */
-  static fromTraining(state: Omit<LstmState, "weights">, weights: LstmWeights): FittedLstm {
+  static fromTraining(state: LstmStateBody, weights: LstmWeights): FittedLstm {
     return new FittedLstm({ ...state, weights: encodeWeights(weights) }, weights);
   }
 

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { ModelError, ModelErrorCode } from "../errors.js";
 import { SeededRandom } from "../math/seeded-random.js";
 import { initialWeights, WEIGHT_NAMES, weightShapes, type LstmShape, type LstmWeights } from "./lstm-network.js";
 import type { WindowBatch } from "./lstm-windows.js";
@@ -72,17 +73,16 @@ export function trainLstm(
           const sequences = tf.gather(data.sequences, index);
           const skips = tf.gather(data.skips, index);
           const targets = tf.gather(data.targets, index);
-          return optimizer.minimize(
+          const loss = optimizer.minimize(
             () => tf.mean(tf.abs(tf.sub(targets, forward(shape, variables, sequences, skips)))),
             true,
             variables,
           );
+          return loss ?? tf.scalar(Number.NaN);
         });
-        if (cost) {
-          lossSum += cost.dataSync()[0] ?? Number.NaN;
-          lossCount++;
-          cost.dispose();
-        }
+        lossSum += cost.dataSync()[0] ?? Number.NaN;
+        lossCount++;
+        cost.dispose();
       }
       const trainLoss = lossSum / Math.max(1, lossCount);
       const validationLoss = tf.tidy(() =>
@@ -146,7 +146,7 @@ function forward(
 ): tf.Tensor {
   const [kernel, recurrentKernel, bias, outputKernel, outputBias, skipKernel] = variables;
   if (!kernel || !recurrentKernel || !bias || !outputKernel || !outputBias || !skipKernel) {
-    throw new Error("LSTM variables are missing");
+    throw new ModelError(ModelErrorCode.fitFailed, "lstm: network variables are missing");
   }
   const rows = sequences.shape[0] ?? 0;
   const steps = tf.unstack(sequences, 1);
@@ -155,7 +155,7 @@ function forward(
   for (const step of steps) {
     const z = tf.add(tf.add(tf.matMul(step, kernel), tf.matMul(hidden, recurrentKernel)), bias);
     const [input, forget, candidate, output] = tf.split(z, 4, 1);
-    if (!input || !forget || !candidate || !output) throw new Error("LSTM gate split failed");
+    if (!input || !forget || !candidate || !output) throw new ModelError(ModelErrorCode.fitFailed, "lstm: gate split did not give 4 tensors");
     cell = tf.add(tf.mul(tf.sigmoid(forget), cell), tf.mul(tf.sigmoid(input), tf.tanh(candidate)));
     hidden = tf.mul(tf.sigmoid(output), tf.tanh(cell));
   }

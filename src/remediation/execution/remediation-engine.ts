@@ -217,6 +217,12 @@ export class RemediationEngine {
         `incident ${incidentId} is ${incident.state}, not awaiting approval`,
       );
     }
+    if (incident.resolvedAtMs !== undefined) {
+      throw new RemediationError(
+        RemediationErrorCode.notAwaitingApproval,
+        `the alert of incident ${incidentId} resolved at ${new Date(incident.resolvedAtMs).toISOString()}; nothing to approve`,
+      );
+    }
     const timeoutMs = this.options.approvalTimeoutMs ?? 3_600_000;
     if (this.now() - waiting.atMs > timeoutMs) {
       throw new RemediationError(
