@@ -71,7 +71,8 @@ export function networkShape(layout: WindowLayout, hiddenSize: number): LstmShap
     sequenceLength: layout.chunks,
     inputSize: inputSize(layout),
     hiddenSize,
-    skipSize: layout.chunkSteps,
+    skipSize: lookbackSteps(layout),
+    skipPhase: layout.levelSteps,
     outputSize: layout.horizonSteps,
   };
 }

@@ -29,7 +29,7 @@ export function inputSize(layout: WindowLayout): number {
 export interface EncodedWindow {
   /** `chunks × inputSize` network input. */
   readonly sequence: Float32Array;
-  /** The last chunk, scaled: input of the linear skip. */
+  /** The whole lookback, scaled: input of the linear skip. */
   readonly skip: Float32Array;
   /** Divisor of this window: mean |value| over the last `levelSteps` inputs (1 when that is 0). */
   readonly level: number;
@@ -68,8 +68,8 @@ export function encodeWindow(
       sequence[t * width + layout.chunkSteps + 2 * p + 1] = Math.cos(angle);
     });
   }
-  const skip = new Float32Array(layout.chunkSteps);
-  for (let j = 0; j < layout.chunkSteps; j++) skip[j] = scale(values[origin - layout.chunkSteps + j] ?? 0, level);
+  const skip = new Float32Array(lookback);
+  for (let j = 0; j < lookback; j++) skip[j] = scale(values[start + j] ?? 0, level);
   return { sequence, skip, level };
 }
 
@@ -108,12 +108,13 @@ export function encodeWindows(
 ): WindowBatch {
   const width = inputSize(layout) * layout.chunks;
   const sequences = new Float32Array(origins.length * width);
-  const skips = new Float32Array(origins.length * layout.chunkSteps);
+  const lookback = lookbackSteps(layout);
+  const skips = new Float32Array(origins.length * lookback);
   const targets = new Float32Array(origins.length * layout.horizonSteps);
   origins.forEach((origin, i) => {
     const window = encodeWindow(layout, values, origin, firstIndex + origin);
     sequences.set(window.sequence, i * width);
-    skips.set(window.skip, i * layout.chunkSteps);
+    skips.set(window.skip, i * lookback);
     targets.set(encodeTargets(layout, values, origin, window.level), i * layout.horizonSteps);
   });
   return { count: origins.length, sequences, skips, targets };

@@ -18,6 +18,7 @@ import type { ApiToken } from "./auth/api-token.js";
 import { RequestRateLimiter } from "./auth/request-rate-limiter.js";
 import { TokenVerifier } from "./auth/token-verifier.js";
 import type { PresageBackend } from "./presage-backend.js";
+import { capacityRoutes } from "./routes/capacity-routes.js";
 import { dashboardRoutes, type DashboardRoutesOptions } from "./routes/dashboard-routes.js";
 import { decisionRoutes } from "./routes/decision-routes.js";
 import { forecastRoutes } from "./routes/forecast-routes.js";
@@ -161,7 +162,14 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   };
   const api = app.withTypeProvider<ZodTypeProvider>();
   await api.register(healthRoutes, context);
-  for (const routes of [targetRoutes, forecastRoutes, decisionRoutes, modelRoutes, trainingRoutes]) {
+  for (const routes of [
+    targetRoutes,
+    forecastRoutes,
+    decisionRoutes,
+    modelRoutes,
+    trainingRoutes,
+    capacityRoutes,
+  ]) {
     await api.register(routes, { ...context, prefix: API_PREFIX });
   }
   for (const plugin of options.plugins ?? []) await plugin(app, context);

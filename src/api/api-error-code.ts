@@ -11,6 +11,8 @@ import { ApiBackendErrorCode } from "./api-backend-error.js";
  * | `PRESAGE_API_FORBIDDEN` | 403 | the token's role may not use the route (admin routes need `admin`) |
  * | `PRESAGE_API_UNKNOWN_TARGET` | 404 | no such target |
  * | `PRESAGE_API_UNKNOWN_VERSION` | 404 | no such model version |
+ * | `PRESAGE_API_UNKNOWN_CAPACITY_TARGET` | 404 | no such capacity target (or resource of it) |
+ * | `PRESAGE_API_CAPACITY_DISABLED` | 404 | this server does no capacity planning (no `capacity:` section) |
  * | `PRESAGE_API_ROUTE_NOT_FOUND` | 404 | no such route |
  * | `PRESAGE_API_NO_MODEL` | 409 | the target has no trained model yet |
  * | `PRESAGE_API_NO_DATA` | 409 | the target has no data to forecast from |
@@ -27,6 +29,8 @@ export const ApiErrorCode = {
   forbidden: "PRESAGE_API_FORBIDDEN",
   unknownTarget: ApiBackendErrorCode.unknownTarget,
   unknownVersion: ApiBackendErrorCode.unknownVersion,
+  unknownCapacityTarget: "PRESAGE_API_UNKNOWN_CAPACITY_TARGET",
+  capacityDisabled: "PRESAGE_API_CAPACITY_DISABLED",
   routeNotFound: "PRESAGE_API_ROUTE_NOT_FOUND",
   noModel: ApiBackendErrorCode.noModel,
   noData: ApiBackendErrorCode.noData,
@@ -47,6 +51,8 @@ export const API_ERRORS: Readonly<Record<ApiErrorCode, { readonly status: number
     [ApiErrorCode.forbidden]: { status: 403, title: "Forbidden" },
     [ApiErrorCode.unknownTarget]: { status: 404, title: "Unknown target" },
     [ApiErrorCode.unknownVersion]: { status: 404, title: "Unknown model version" },
+    [ApiErrorCode.unknownCapacityTarget]: { status: 404, title: "Unknown capacity target" },
+    [ApiErrorCode.capacityDisabled]: { status: 404, title: "Capacity planning not configured" },
     [ApiErrorCode.routeNotFound]: { status: 404, title: "Not found" },
     [ApiErrorCode.noModel]: { status: 409, title: "No trained model" },
     [ApiErrorCode.noData]: { status: 409, title: "No data" },

@@ -1,5 +1,6 @@
 import type { ArtifactSummary, BacktestSummary } from "../../training/registry/model-artifact.js";
 import type { DecisionRecord } from "../scaler/scaler-loop.js";
+import type { CapacityStatusView } from "./capacity-status-view.js";
 
 /**
  * The port the HTTP API serves: everything the routes read or change, behind one small interface so
@@ -12,6 +13,12 @@ export interface PresageBackend {
   listTargets(): Promise<TargetSummary[]>;
   /** One target, or undefined when unknown. */
   target(name: string): Promise<TargetSummary | undefined>;
+  /**
+   * The target's step (seconds between samples), or undefined when unknown: the existence check of
+   * the hot forecast route, which needs nothing else of the target. Optional: without it the routes
+   * ask {@link PresageBackend.target}, which builds the whole summary.
+   */
+  stepSeconds?(name: string): Promise<number | undefined>;
   /**
    * The forecast of the target's current model from its newest data, `horizonSteps` steps ahead, with
    * one interval per level. Implementations cache by (target, model version, data end, horizon,
@@ -32,6 +39,13 @@ export interface PresageBackend {
   enqueueTraining(name: string): Promise<TrainingEnqueued>;
   /** Dependencies and whether each is usable now (Redis, Prometheus, registry, Kubernetes…). */
   readiness(): Promise<DependencyCheck[]>;
+  /**
+   * Capacity planning as last planned: per capacity target the runway (p50/p90), daily usage and the
+   * forecast with its 80% band, the backtest, the ticket and the accuracy ledger. Optional: a backend
+   * without capacity planning leaves it out, and the capacity routes answer 404
+   * `PRESAGE_API_CAPACITY_DISABLED`.
+   */
+  capacity?(): Promise<CapacityStatusView>;
 }
 
 /** A target as listed by the API. */

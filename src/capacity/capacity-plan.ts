@@ -35,6 +35,8 @@ export interface CapacityPlan {
   readonly forecast: {
     readonly model: string;
     readonly p50: readonly number[];
+    /** Lower end of the central 80% interval (the API plots the band); absent in older plans. */
+    readonly p10?: readonly number[];
     readonly p90: readonly number[];
     readonly notes: readonly string[];
   };
@@ -118,7 +120,8 @@ export function planCapacity(input: PlanCapacityInput): CapacityPlanOutcome {
     };
   }
   const p50 = forecast.mean;
-  const p90 = forecast.intervals.find((interval) => interval.level === 80)?.upper ?? forecast.mean;
+  const interval80 = forecast.intervals.find((interval) => interval.level === 80);
+  const p90 = interval80?.upper ?? forecast.mean;
   if (!p50.every(Number.isFinite) || !p90.every(Number.isFinite)) {
     return {
       status: "unplanned",
@@ -148,7 +151,7 @@ export function planCapacity(input: PlanCapacityInput): CapacityPlanOutcome {
     capacitySource: input.capacitySource,
     runway,
     thresholdDays: target.thresholdDays,
-    forecast: { model: forecast.model, p50, p90, notes: forecast.notes },
+    forecast: { model: forecast.model, p50, p10: interval80?.lower ?? p50, p90, notes: forecast.notes },
     backtest,
     predictions: LEDGER_HORIZONS_DAYS.filter((days) => days <= horizonDays).map((days) => ({
       horizonDays: days,

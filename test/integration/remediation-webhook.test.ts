@@ -1,3 +1,5 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { IncidentState, type Incident } from "../../src/remediation/ledger/incident.js";
 import {
@@ -258,6 +260,48 @@ describe("Alertmanager webhook receiver", () => {
       headers: { authorization: `Bearer ${READ_TOKEN}` },
     });
     expect(stats.json()).toMatchObject({ incidents: 1, healed: 1, manual: 1, coverage: 1 });
+  });
+
+  it("answers 503 when the ledger cannot be written, and handles Alertmanager's retry instead of calling it a duplicate", async () => {
+    const [h, replica] = await start();
+    const ledger = join(h.stateDirectory!, "ledger.jsonl");
+    await rm(ledger, { force: true });
+    await mkdir(ledger);
+    const payload = webhookPayload([{ labels: ALERT, fingerprint: "ee01" }]);
+    const failed = await h.deliver(replica, payload);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.json()).toMatchObject({ code: "PRESAGE_API_UNAVAILABLE" });
+    await rm(ledger, { recursive: true });
+    const retried = await h.deliver(replica, payload);
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json()).toMatchObject({ receipts: [{ outcome: "acting" }] });
+    await h.idle();
+    expect(h.deploymentPatches()).toHaveLength(1);
+  });
+
+  it("lets exactly one of two admins approving at once on two replicas run the plan", async () => {
+    const [h, first] = await start({ redis: true });
+    const second = await h.addReplica();
+    await h.deliver(
+      first,
+      webhookPayload([
+        { labels: { ...ALERT, alertname: "Saturation", deployment: "cart" }, fingerprint: "cc02" },
+      ]),
+    );
+    const pending = await incidentOf(second, "cc02");
+    const approve = (replica: RemediationReplica) =>
+      replica.app.inject({
+        method: "POST",
+        url: `/api/v1/remediation/incidents/${pending.id}/approve`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+    const answers = await Promise.all([approve(first), approve(second)]);
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([200, 409]);
+    await h.idle();
+    expect(h.deploymentPatches()).toHaveLength(1);
+    expect(
+      (await incidentOf(first, "cc02")).timeline.filter((event) => event.type === "approved"),
+    ).toHaveLength(1);
   });
 
   it("records alerts without a runbook as uncovered", async () => {

@@ -12,6 +12,12 @@ import type {
   TargetSummary,
   TrainingEnqueued,
 } from "../../src/api/presage-backend.js";
+import { buildCapacityStatusView } from "../../src/api/build-capacity-status-view.js";
+import type { CapacityStatusView } from "../../src/api/capacity-status-view.js";
+import type { ResolvedCapacityConfig } from "../../src/capacity/capacity-config.js";
+import type { CapacityPlan } from "../../src/capacity/capacity-plan.js";
+import { DAY_MS, utcDayStart } from "../../src/capacity/daily-series.js";
+import { computeRunway } from "../../src/capacity/runway.js";
 import type { DecisionRecord } from "../../src/scaler/scaler-loop.js";
 import type { ArtifactSummary } from "../../training/registry/model-artifact.js";
 
@@ -37,6 +43,9 @@ export class InMemoryBackend implements PresageBackend {
   private readonly decisionLog: DecisionRecord[] = [];
   private readonly jobs = new Set<string>();
   private failure: Error | undefined;
+  /** Capacity planning (see {@link capacityStatus}); set it to undefined for a backend without it. */
+  capacity: (() => Promise<CapacityStatusView>) | undefined = () =>
+    this.call("capacity", [], () => capacityStatus());
 
   constructor() {
     this.versions.set("shop.web", [artifact("shop.web", 1, false), artifact("shop.web", 2, true)]);
@@ -75,6 +84,10 @@ export class InMemoryBackend implements PresageBackend {
 
   target(name: string): Promise<TargetSummary | undefined> {
     return this.call("target", [name], () => (this.targets.has(name) ? this.summary(name) : undefined));
+  }
+
+  stepSeconds(name: string): Promise<number | undefined> {
+    return this.call("stepSeconds", [name], () => this.targets.get(name)?.stepSeconds);
   }
 
   forecast(name: string, request: ForecastRequest): Promise<ForecastView> {
@@ -291,6 +304,178 @@ function decision(target: string, atMs: number, floor: number): DecisionRecord {
     },
     change: { previousMinReplicas: floor - 1, minReplicas: floor, changed: true },
   };
+}
+
+/** Days of daily usage and of forecast in {@link capacityStatus}. */
+export const CAPACITY_HISTORY_DAYS = 60;
+export const CAPACITY_HORIZON_DAYS = 30;
+
+/**
+ * Capacity planning of the in-memory backend, built by the real view builder from a hand-made run:
+ * `cluster.cpu` (resource `cpu`, capacity 100, headroom 0.8) planned on 60 days of usage growing by
+ * 0.5 a day to 70, forecast to keep growing (p90 reaches 80 first) with an open ticket; `cluster.cpu`
+ * resource `memory` unplanned (too little history).
+ */
+export function capacityStatus(): CapacityStatusView {
+  const lastDayMs = utcDayStart(DATA_END_MS) - DAY_MS;
+  const startMs = lastDayMs - (CAPACITY_HISTORY_DAYS - 1) * DAY_MS;
+  const usage = Array.from({ length: CAPACITY_HISTORY_DAYS }, (_, day) =>
+    day === 10 ? Number.NaN : 40.5 + 0.5 * day + (day % 7 === 5 ? -2 : 0),
+  );
+  const horizon = Array.from({ length: CAPACITY_HORIZON_DAYS }, (_, index) => index + 1);
+  const p50 = horizon.map((day) => 70 + 0.5 * day);
+  const p90 = p50.map((value, index) => value + 2 + 0.1 * index);
+  const p10 = p50.map((value, index) => value - 2 - 0.1 * index);
+  const runway = computeRunway({
+    lastObservedDayMs: lastDayMs,
+    lastObserved: 70,
+    p50,
+    p90,
+    capacity: 100,
+    headroom: 0.8,
+  });
+  const target = {
+    usageQuery: "sum(kube_pod_container_resource_requests)",
+    capacity: { constant: 100 },
+    aggregate: "max",
+    stepSeconds: 3600,
+    headroom: 0.8,
+    thresholdDays: 90,
+    horizonDays: CAPACITY_HORIZON_DAYS,
+    historyDays: 365,
+    labels: [],
+    sinks: ["ops-hook"],
+  } as const;
+  const config: ResolvedCapacityConfig = {
+    schedule: "0 6 * * *",
+    stateFile: "/nonexistent/capacity-state.json",
+    updateShiftDays: 7,
+    updateShiftFraction: 0.2,
+    resolveMargin: 0.25,
+    delivery: { baseDelayMs: 5000, maxDelayMs: 3_600_000, perSinkPerMinute: 30, leaseMs: 60_000 },
+    sinks: [{ name: "ops-hook", type: "webhook", url: "http://127.0.0.1:9/hook", headers: {} }],
+    targets: [
+      { ...target, name: "cluster.cpu", resource: "cpu", fingerprint: "cluster.cpu/cpu" },
+      { ...target, name: "cluster.cpu", resource: "memory", fingerprint: "cluster.cpu/memory" },
+    ],
+  };
+  const plan: CapacityPlan = {
+    status: "planned",
+    target: "cluster.cpu",
+    resource: "cpu",
+    fingerprint: "cluster.cpu/cpu",
+    lastObservedDayMs: lastDayMs,
+    observedDays: CAPACITY_HISTORY_DAYS - 1,
+    capacity: 100,
+    capacitySource: "constant",
+    runway,
+    thresholdDays: 90,
+    forecast: { model: "long-horizon[damped]", p50, p10, p90, notes: ["a test forecast"] },
+    backtest: {
+      horizonDays: runway.p90.days ?? CAPACITY_HORIZON_DAYS,
+      folds: [
+        {
+          lastTrainDayMs: lastDayMs - 40 * DAY_MS,
+          predicted: 60,
+          actual: 62,
+          absolutePercentError: 2 / 62,
+          belowP90: true,
+        },
+      ],
+      mape: 2 / 62,
+      failures: 0,
+    },
+    predictions: [],
+    chartSvg: "<svg/>",
+  };
+  const atMs = lastDayMs + DAY_MS + 6 * 3_600_000;
+  return buildCapacityStatusView({
+    config,
+    run: {
+      atMs,
+      targets: [
+        {
+          target: "cluster.cpu",
+          resource: "cpu",
+          fingerprint: "cluster.cpu/cpu",
+          plan,
+          decision: {
+            action: "open",
+            reason: `p90 runway ${runway.p90.days ?? "?"} d is under the 90 d threshold`,
+          },
+          ticket: undefined,
+          retryable: false,
+        },
+        {
+          target: "cluster.cpu",
+          resource: "memory",
+          fingerprint: "cluster.cpu/memory",
+          plan: {
+            status: "unplanned",
+            target: "cluster.cpu",
+            resource: "memory",
+            fingerprint: "cluster.cpu/memory",
+            code: "PRESAGE_CAPACITY_INSUFFICIENT_HISTORY",
+            reason: "usage has 12 observed days; at least 28 are needed",
+          },
+          decision: { action: "none", reason: "no usable forecast; ticket left as it is" },
+          ticket: undefined,
+          retryable: false,
+        },
+      ],
+      delivery: { delivered: 0, failed: 0, pending: 1 },
+    },
+    status: {
+      tickets: [
+        {
+          fingerprint: "cluster.cpu/cpu",
+          target: "cluster.cpu",
+          resource: "cpu",
+          status: "open",
+          generation: 1,
+          openedAtMs: atMs,
+          updatedAtMs: atMs,
+          reported: {
+            originDay: new Date(lastDayMs).toISOString().slice(0, 10),
+            p50Date: runway.p50.date,
+            p90Date: runway.p90.date,
+            p90Days: runway.p90.days,
+            limit: runway.limit,
+            capacity: 100,
+          },
+          refs: {},
+        },
+      ],
+      outbox: [
+        {
+          id: "m1",
+          fingerprint: "cluster.cpu/cpu",
+          sink: "ops-hook",
+          event: "open",
+          attempts: 1,
+          nextAttemptAtMs: atMs + 5000,
+          lastError: "connection refused",
+        },
+      ],
+      ledger: [
+        {
+          fingerprint: "cluster.cpu/cpu",
+          horizons: [{ horizonDays: 90, scored: 2, pending: 1, mape: 0.04, within15: 1, belowP90: 0.5 }],
+          runway: { scored: 0, right: null },
+          tickets: { recorded: 1, scored: 0, right: null },
+        },
+      ],
+    },
+    usage: new Map([
+      ["cluster.cpu/cpu", { startMs, values: usage }],
+      [
+        "cluster.cpu/memory",
+        { startMs: lastDayMs - 11 * DAY_MS, values: Array.from({ length: 12 }, () => 512) },
+      ],
+    ]),
+    units: new Map([["cluster.cpu/cpu", "cores"]]),
+    notes: ["in-memory test backend"],
+  });
 }
 
 /** Tokens of {@link buildInMemoryApi}. */

@@ -41,6 +41,13 @@ export interface KubeApiStandIn {
   read(path: string): KubeObject | undefined;
   /** Another writer changes the object at `path` (resourceVersion bumped); no request is recorded. */
   mutate(path: string, change: (object: KubeObject) => void): KubeObject;
+  /**
+   * Copies of the objects in a collection (`collectionPath("apps/v1", "replicasets", "shop")`), as a
+   * controller's informer cache sees them; no request is recorded.
+   */
+  list(collection: string, labelSelector?: string): KubeObject[];
+  /** Another writer (a controller, the kubelet) deletes the object at `path`; no request is recorded. */
+  remove(path: string): boolean;
   /** Answers the next `times` matching requests with an error instead of serving them. */
   injectFault(fault: KubeFault): void;
   /**
@@ -152,6 +159,18 @@ export interface KubeApiStandInOptions {
 export interface SimulatedDeployments {
   /** Whether a rollout of this Deployment becomes healthy. @defaultValue always true */
   readonly rolloutReady?: (deployment: KubeObject) => boolean;
+  /**
+   * The pod counts of a Deployment's status as a controller that runs real pods sees them (replaces
+   * the all-or-nothing counts of `rolloutReady`). @defaultValue none
+   */
+  readonly status?: (deployment: KubeObject) =>
+    | {
+        readonly replicas: number;
+        readonly updatedReplicas: number;
+        readonly readyReplicas: number;
+        readonly availableReplicas: number;
+      }
+    | undefined;
   /** Called after each new rollout (a new current ReplicaSet), e.g. to restart a demo process. */
   readonly onRollout?: (rollout: {
     namespace: string;
@@ -632,14 +651,22 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
       rs.metadata = { ...rs.metadata, resourceVersion: String(++revision) };
     }
     const ready = deployments?.rolloutReady?.(deployment) ?? true;
-    deployment.status = {
-      observedGeneration: metadata.generation,
-      replicas,
-      updatedReplicas: ready ? replicas : 0,
-      readyReplicas: ready ? replicas : 0,
-      availableReplicas: ready ? replicas : 0,
-      unavailableReplicas: ready ? 0 : replicas,
-    };
+    const counts = deployments?.status?.(deployment);
+    deployment.status =
+      counts === undefined
+        ? {
+            observedGeneration: metadata.generation,
+            replicas,
+            updatedReplicas: ready ? replicas : 0,
+            readyReplicas: ready ? replicas : 0,
+            availableReplicas: ready ? replicas : 0,
+            unavailableReplicas: ready ? 0 : replicas,
+          }
+        : {
+            observedGeneration: metadata.generation,
+            ...counts,
+            unavailableReplicas: Math.max(0, replicas - counts.availableReplicas),
+          };
     metadata.resourceVersion = String(++revision);
     if (rolledOut) {
       deployments?.onRollout?.({
@@ -1055,6 +1082,20 @@ export async function startKubeApiStandIn(options: KubeApiStandInOptions = {}): 
       change(next);
       validate(route.type, next);
       return commit(route.type, namespace, name, next);
+    },
+    list: (collection, labelSelector = "") => {
+      const route = parseRoute(collection);
+      if (!route || route.name !== undefined) {
+        throw new Error(`stand-in: ${collection} is not the path of a collection`);
+      }
+      return [...bucket(route.type).values()]
+        .filter((object) => route.namespace === undefined || object.metadata?.namespace === route.namespace)
+        .filter((object) => matchesLabelSelector(object.metadata?.labels, labelSelector))
+        .map((object) => clone(object));
+    },
+    remove: (path) => {
+      const { route, namespace, name } = locate(path);
+      return bucket(route.type).delete(`${namespace}/${name}`);
     },
     injectFault: (fault) => {
       faults.push({ fault, remaining: fault.times ?? 1 });

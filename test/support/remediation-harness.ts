@@ -88,6 +88,11 @@ export class RemediationHarness {
       .map((request) => ({ path: request.path, status: request.status }));
   }
 
+  /** The state directory of embedded mode (undefined in cluster mode or before the first replica). */
+  get stateDirectory(): string | undefined {
+    return this.directory;
+  }
+
   deploymentPath(name: string): string {
     return kubePaths.deployment("shop", name);
   }

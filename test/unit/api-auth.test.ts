@@ -7,6 +7,7 @@ import { RequestRateLimiter } from "../../src/api/auth/request-rate-limiter.js";
 import { resolveApiTokens } from "../../src/api/auth/resolve-api-tokens.js";
 import { TokenVerifier } from "../../src/api/auth/token-verifier.js";
 import { ConfigError } from "../../src/config/presage-config.js";
+import { bearer, buildInMemoryApi } from "../support/in-memory-backend.js";
 
 describe("TokenVerifier", () => {
   const verifier = new TokenVerifier([
@@ -28,6 +29,94 @@ describe("TokenVerifier", () => {
     ]) {
       expect(verifier.verify(presented)).toBeUndefined();
     }
+  });
+});
+
+describe("TokenVerifier's memory of verified Authorization headers", () => {
+  const tokens = [
+    { name: "dash", role: "read", token: "read-secret-0123456789" },
+    { name: "ops", role: "admin", token: "admin-secret-0123456789" },
+  ] as const;
+
+  it("remembers a header only once its token verified, and recalls it by the raw value", () => {
+    const verifier = new TokenVerifier(tokens);
+    expect(verifier.recall("Bearer read-secret-0123456789")).toBeUndefined();
+    expect(verifier.verifyHeader("Bearer read-secret-0123456789", "read-secret-0123456789")).toEqual({
+      name: "dash",
+      role: "read",
+    });
+    expect(verifier.recall("Bearer read-secret-0123456789")).toEqual({ name: "dash", role: "read" });
+    // Another spelling of the same token is its own entry, found only after it verified too.
+    expect(verifier.recall("bearer read-secret-0123456789")).toBeUndefined();
+    expect(verifier.rememberedCount).toBe(1);
+  });
+
+  it("never remembers a value that failed, so guesses neither fill nor evict the memory", () => {
+    const verifier = new TokenVerifier(tokens, { rememberedHeaders: 2 });
+    verifier.verifyHeader("Bearer admin-secret-0123456789", "admin-secret-0123456789");
+    for (let guess = 0; guess < 50; guess++) {
+      expect(
+        verifier.verifyHeader(`Bearer guess-${guess}-0123456789`, `guess-${guess}-0123456789`),
+      ).toBeUndefined();
+      expect(verifier.recall(`Bearer guess-${guess}-0123456789`)).toBeUndefined();
+    }
+    expect(verifier.rememberedCount).toBe(1);
+    expect(verifier.recall("Bearer admin-secret-0123456789")).toEqual({ name: "ops", role: "admin" });
+  });
+
+  it("stays bounded: full, it starts over", () => {
+    const verifier = new TokenVerifier(tokens, { rememberedHeaders: 2 });
+    verifier.verifyHeader("Bearer read-secret-0123456789", "read-secret-0123456789");
+    verifier.verifyHeader("Bearer  read-secret-0123456789", "read-secret-0123456789");
+    expect(verifier.rememberedCount).toBe(2);
+    verifier.verifyHeader("Bearer admin-secret-0123456789", "admin-secret-0123456789");
+    expect(verifier.rememberedCount).toBe(1);
+    expect(verifier.recall("Bearer admin-secret-0123456789")?.name).toBe("ops");
+    expect(verifier.recall("Bearer read-secret-0123456789")).toBeUndefined();
+  });
+
+  it("forgets every remembered header when the tokens are reloaded, so a revoked token stops working", () => {
+    const verifier = new TokenVerifier(tokens);
+    verifier.verifyHeader("Bearer read-secret-0123456789", "read-secret-0123456789");
+    verifier.reload([{ name: "ops", role: "admin", token: "admin-secret-0123456789" }]);
+    expect(verifier.rememberedCount).toBe(0);
+    expect(verifier.recall("Bearer read-secret-0123456789")).toBeUndefined();
+    expect(verifier.verify("read-secret-0123456789")).toBeUndefined();
+    expect(verifier.verify("admin-secret-0123456789")).toEqual({ name: "ops", role: "admin" });
+  });
+
+  it("still checks the role and the rate limit of a remembered header on every request", async () => {
+    let now = 0;
+    const { app } = await buildInMemoryApi({
+      rateLimit: { requestsPerSecond: 1, burst: 2 },
+      nowMs: () => now,
+    });
+    try {
+      const read = (url: string, method: "GET" | "POST" = "GET") =>
+        app.inject({ method, url, headers: bearer("read") });
+      expect((await read("/api/v1/targets")).statusCode).toBe(200);
+      expect((await read("/api/v1/targets/shop.web/train", "POST")).statusCode).toBe(403);
+      expect((await read("/api/v1/targets")).statusCode).toBe(200);
+      expect((await read("/api/v1/targets")).statusCode).toBe(429);
+      now += 1000;
+      expect((await read("/api/v1/targets")).statusCode).toBe(200);
+      const wrong = await app.inject({
+        method: "GET",
+        url: "/api/v1/targets",
+        headers: { authorization: "Bearer read-token-0123456789abcdeX" },
+      });
+      expect(wrong.statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("remembers nothing when told to remember 0 headers", () => {
+    const verifier = new TokenVerifier(tokens, { rememberedHeaders: 0 });
+    expect(verifier.verifyHeader("Bearer read-secret-0123456789", "read-secret-0123456789")?.name).toBe(
+      "dash",
+    );
+    expect(verifier.rememberedCount).toBe(0);
   });
 });
 

@@ -81,6 +81,8 @@ describe("API health, metrics and docs", () => {
     expect(document.openapi).toMatch(/^3\./);
     expect(Object.keys(document.paths).sort()).toEqual(
       [
+        "/api/v1/capacity",
+        "/api/v1/capacity/{name}",
         "/api/v1/decisions",
         "/api/v1/targets",
         "/api/v1/targets/{name}",
@@ -108,6 +110,8 @@ describe("API health, metrics and docs", () => {
         "TargetSummary",
         "DecisionRecord",
         "ArtifactSummary",
+        "CapacityTargetView",
+        "CapacityTargetSummary",
         "Problem",
       ]),
     );

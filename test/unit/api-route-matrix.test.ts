@@ -80,6 +80,20 @@ const ROUTES: readonly RouteCase[] = [
     unknownTargetUrl: "/api/v1/targets/nope/models/rollback",
   },
   {
+    method: "GET",
+    url: "/api/v1/capacity",
+    role: "read",
+    okStatus: 200,
+    invalid: { url: "/api/v1/capacity/-bad", field: "params/name" },
+  },
+  {
+    method: "GET",
+    url: "/api/v1/capacity/cluster.cpu?historyDays=30",
+    role: "read",
+    okStatus: 200,
+    invalid: { url: "/api/v1/capacity/cluster.cpu?historyDays=1", field: "querystring/historyDays" },
+  },
+  {
     method: "POST",
     url: "/api/v1/targets/shop.web/train",
     role: "admin",

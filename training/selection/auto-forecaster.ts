@@ -11,10 +11,19 @@ import { quantileSorted } from "../../models/math/intervals.js";
 import { zForLevel } from "../../models/math/normal-quantile.js";
 import type { Series } from "../../models/series.js";
 import { rollingOriginBacktest, type BacktestResult } from "../backtest/rolling-origin-backtest.js";
+import { rollForwardBacktest } from "./roll-forward-backtest.js";
 
 export interface AutoForecasterOptions {
   /** Models to choose from, in order of preference for ties. */
   readonly candidates: readonly Forecaster[];
+  /**
+   * Costly candidates (neural networks) backtested by fitting once before the first origin and
+   * rolling forward with `update()` (see `rollForwardBacktest`); when chosen, that model advanced to
+   * the end is used instead of a refit. They compete and combine with `candidates` on the same
+   * folds and MASE.
+   * @defaultValue none
+   */
+  readonly rollForwardCandidates?: readonly Forecaster[];
   /** Used when every candidate fails or the history is too short to backtest. */
   readonly fallback: Forecaster;
   /** Backtest horizon: the horizon the forecasts will be used at. */
@@ -97,6 +106,20 @@ export class AutoForecaster implements Forecaster {
       });
       if (backtest.folds.length > 0 && Number.isFinite(backtest.mase)) results.push({ forecaster, backtest });
     }
+    const rolledForward = new Map<Forecaster, FittedModel>();
+    for (const forecaster of this.options.rollForwardCandidates ?? []) {
+      const rolled = rollForwardBacktest(values, forecaster, {
+        horizonSteps,
+        period,
+        folds: this.options.folds ?? 4,
+        stepSeconds: series.stepSeconds,
+        ...(series.startMs === undefined ? {} : { startMs: series.startMs }),
+      });
+      if (rolled.fitted && rolled.backtest.folds.length > 0 && Number.isFinite(rolled.backtest.mase)) {
+        results.push({ forecaster, backtest: rolled.backtest });
+        rolledForward.set(forecaster, rolled.fitted);
+      }
+    }
     const ranked = [...results].sort((a, b) => a.backtest.mase - b.backtest.mase);
     const bestScore = ranked[0]?.backtest.mase ?? Infinity;
     const maxScore = bestScore * (this.options.maxScoreRatio ?? 1.25);
@@ -105,7 +128,8 @@ export class AutoForecaster implements Forecaster {
       if (chosen.length >= (this.options.combine ?? 5)) break;
       if (candidate.backtest.mase > maxScore && chosen.length > 0) break;
       try {
-        chosen.push({ ...candidate, fitted: candidate.forecaster.fit(clean) });
+        const fitted = rolledForward.get(candidate.forecaster) ?? candidate.forecaster.fit(clean);
+        chosen.push({ ...candidate, fitted });
       } catch {
         notes.push(`${candidate.forecaster.name} failed on the full history; skipped`);
       }

@@ -8,6 +8,7 @@ import type { DecisionRecord } from "../../scaler/scaler-loop.js";
 import type { SimulatedCluster } from "../../scaler/simulated-cluster.js";
 import { MetricSourceError } from "../../sources/metric-source.js";
 import { ApiBackendError, ApiBackendErrorCode } from "../api-backend-error.js";
+import type { CapacityStatusView } from "../capacity-status-view.js";
 import type {
   DecisionsRequest,
   DependencyCheck,
@@ -40,6 +41,8 @@ export interface EmbeddedBackendParts {
   readonly enqueueTraining: (target: string) => TrainingEnqueued;
   /** Checks of the running parts (scaler loop, training runner). */
   readonly serviceChecks: () => DependencyCheck[];
+  /** Capacity planning (see `EmbeddedCapacity`); without it the capacity routes answer 404. */
+  readonly capacity?: () => Promise<CapacityStatusView>;
 }
 
 /**
@@ -49,7 +52,11 @@ export interface EmbeddedBackendParts {
  * map lookups.
  */
 export class EmbeddedBackend implements PresageBackend {
-  constructor(private readonly parts: EmbeddedBackendParts) {}
+  readonly capacity: (() => Promise<CapacityStatusView>) | undefined;
+
+  constructor(private readonly parts: EmbeddedBackendParts) {
+    this.capacity = parts.capacity;
+  }
 
   async listTargets(): Promise<TargetSummary[]> {
     const summaries: TargetSummary[] = [];
@@ -60,6 +67,10 @@ export class EmbeddedBackend implements PresageBackend {
   async target(name: string): Promise<TargetSummary | undefined> {
     const workload = this.parts.fleet.workload(name);
     return workload === undefined ? undefined : this.summary(workload);
+  }
+
+  stepSeconds(name: string): Promise<number | undefined> {
+    return Promise.resolve(this.parts.fleet.workload(name) === undefined ? undefined : FLEET_STEP_SECONDS);
   }
 
   async forecast(name: string, request: ForecastRequest): Promise<ForecastView> {

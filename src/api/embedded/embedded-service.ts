@@ -17,6 +17,7 @@ import { trainTargetJob } from "../../training-runtime/train-target-job.js";
 import { trainingObserver } from "../../training-runtime/training-observer.js";
 import type { TrainingEnqueued } from "../presage-backend.js";
 import { CurrentModels } from "./current-models.js";
+import { EmbeddedCapacity } from "./embedded-capacity.js";
 import { EmbeddedBackend } from "./embedded-backend.js";
 import { ForecastCache } from "./forecast-cache.js";
 import { FLEET_STEP_SECONDS, SyntheticFleet } from "./synthetic-fleet.js";
@@ -44,6 +45,11 @@ export interface EmbeddedServiceOptions {
   readonly directory?: string;
   /** One line per notable event (training, floor changes, failures). @defaultValue silent */
   readonly log?: (line: string) => void;
+  /**
+   * Capacity planning on synthetic cluster usage (see `EmbeddedCapacity`), its state in a temporary
+   * directory removed by {@link EmbeddedService.stop}. @defaultValue true
+   */
+  readonly capacity?: boolean;
 }
 
 /** Simulated time one tick advances. */
@@ -62,6 +68,8 @@ export class EmbeddedService {
   readonly cluster: SimulatedCluster;
   /** Scaler and training metrics (prom-client registries) for `/metrics`. */
   readonly metrics: readonly MetricsSource[];
+  /** Capacity planning, unless turned off. */
+  readonly capacity: EmbeddedCapacity | undefined;
   private readonly loop: ScalerLoop;
   private readonly runner: InProcessTrainRunner;
   private readonly registry: FileModelRegistry;
@@ -77,6 +85,7 @@ export class EmbeddedService {
   private constructor(
     private readonly options: EmbeddedServiceOptions,
     private readonly directory: { readonly path: string; readonly temporary: boolean },
+    private readonly capacityDirectory: string | undefined,
   ) {
     this.log = options.log ?? (() => undefined);
     this.fleet = new SyntheticFleet({ count: options.targets ?? 1, seed: options.seed ?? 42 });
@@ -108,6 +117,15 @@ export class EmbeddedService {
         options.seed ?? 42,
       ),
     );
+    this.capacity =
+      capacityDirectory === undefined
+        ? undefined
+        : new EmbeddedCapacity({
+            seed: options.seed ?? 42,
+            nowMs: () => this.simulatedNowMs,
+            directory: capacityDirectory,
+            log: this.log,
+          });
     const version = codeVersion();
     this.runner = new InProcessTrainRunner({
       targets,
@@ -147,13 +165,16 @@ export class EmbeddedService {
           detail: `${this.ticks} ticks; simulated time ${new Date(this.simulatedNowMs).toISOString()}`,
         },
         { name: "training runner", ok: !this.stopped, detail: `${this.runner.activeJobs} jobs running` },
+        ...(this.capacity === undefined ? [] : [this.capacity.check()]),
       ],
+      ...(this.capacity === undefined ? {} : { capacity: this.capacity.status.bind(this.capacity) }),
     });
   }
 
   /**
    * Builds the service, trains every workload on 14 days of history (progress through `onTrained`),
-   * and starts ticking. Throws when a model name is unknown or a workload cannot be trained.
+   * plans capacity, and starts ticking. Throws when a model name is unknown or a workload cannot be
+   * trained; a failed capacity plan is logged and shown by `/readyz`, not fatal.
    */
   static async start(
     options: EmbeddedServiceOptions = {},
@@ -174,9 +195,12 @@ export class EmbeddedService {
       options.directory === undefined
         ? { path: await mkdtemp(join(tmpdir(), "presage-serve-")), temporary: true }
         : { path: options.directory, temporary: false };
-    const service = new EmbeddedService(options, directory);
+    const capacityDirectory =
+      options.capacity === false ? undefined : await mkdtemp(join(tmpdir(), "presage-capacity-"));
+    const service = new EmbeddedService(options, directory, capacityDirectory);
     try {
       await service.trainAll(onTrained);
+      await service.capacity?.start();
     } catch (error) {
       await service.stop();
       throw error;
@@ -229,6 +253,9 @@ export class EmbeddedService {
       this.log(`embedded service stop failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       if (this.directory.temporary) await rm(this.directory.path, { recursive: true, force: true });
+      if (this.capacityDirectory !== undefined) {
+        await rm(this.capacityDirectory, { recursive: true, force: true });
+      }
     }
   }
 

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { parseDurationSeconds } from "../../config/duration.js";
 import { ApiBackendError, ApiBackendErrorCode } from "../api-backend-error.js";
 import { ApiErrorCode } from "../api-error-code.js";
 import { ApiProblem } from "../api-problem.js";
@@ -15,7 +14,7 @@ import {
 } from "../api-schemas.js";
 import { requireRole } from "../auth/bearer-auth.js";
 import { ApiRole } from "../auth/api-token.js";
-import type { ForecastView, PresageBackend, TargetSummary } from "../presage-backend.js";
+import type { ForecastView, PresageBackend } from "../presage-backend.js";
 
 const DEFAULT_HORIZON_SECONDS = 1800;
 
@@ -54,21 +53,18 @@ export const forecastRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, cont
       },
     },
     async (request) => {
-      const target = await knownTarget(context.backend, request.params.name);
-      const horizonSteps =
-        request.query.horizonSteps ??
-        Math.ceil(
-          (request.query.horizon === undefined
-            ? DEFAULT_HORIZON_SECONDS
-            : (parseDurationSeconds(request.query.horizon) ?? DEFAULT_HORIZON_SECONDS)) / target.stepSeconds,
-        );
+      const { name } = request.params;
+      const stepSeconds = await knownStepSeconds(context.backend, name);
+      // `horizon` arrives parsed (seconds): the schema parsed the text once.
+      const horizonSeconds = request.query.horizon ?? DEFAULT_HORIZON_SECONDS;
+      const horizonSteps = request.query.horizonSteps ?? Math.ceil(horizonSeconds / stepSeconds);
       if (horizonSteps > MAX_HORIZON_STEPS) {
         throw new ApiProblem(
           ApiErrorCode.invalidRequest,
-          `querystring/horizon: (${JSON.stringify(request.query.horizon)}) is ${horizonSteps} steps of ${target.stepSeconds} s; at most ${MAX_HORIZON_STEPS} steps`,
+          `querystring/horizon: (${horizonSeconds} s) is ${horizonSteps} steps of ${stepSeconds} s; at most ${MAX_HORIZON_STEPS} steps`,
         );
       }
-      return context.backend.forecast(target.name, { horizonSteps, levels: request.query.levels });
+      return context.backend.forecast(name, { horizonSteps, levels: request.query.levels });
     },
   );
   app.get(
@@ -85,18 +81,22 @@ export const forecastRoutes: FastifyPluginAsyncZod<ApiRouteContext> = (app, cont
       },
     },
     async (request) => {
-      const target = await knownTarget(context.backend, request.params.name);
-      const rangeMs = (parseDurationSeconds(request.query.range) ?? 86_400) * 1000;
-      return context.backend.history(target.name, { rangeMs });
+      const { name } = request.params;
+      await knownStepSeconds(context.backend, name);
+      return context.backend.history(name, { rangeMs: request.query.range * 1000 });
     },
   );
   return Promise.resolve();
 };
 
-async function knownTarget(backend: PresageBackend, name: string): Promise<TargetSummary> {
-  const target = await backend.target(name);
-  if (target === undefined) {
+/** The target's step; 404 when there is no such target. Uses the backend's cheap lookup when it has one. */
+async function knownStepSeconds(backend: PresageBackend, name: string): Promise<number> {
+  const stepSeconds =
+    backend.stepSeconds === undefined
+      ? (await backend.target(name))?.stepSeconds
+      : await backend.stepSeconds(name);
+  if (stepSeconds === undefined) {
     throw new ApiBackendError(ApiBackendErrorCode.unknownTarget, `no target named "${name}"`);
   }
-  return target;
+  return stepSeconds;
 }

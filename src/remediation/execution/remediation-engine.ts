@@ -243,13 +243,27 @@ export class RemediationEngine {
 
   private async receiveOne(alert: ReceivedAlert): Promise<AlertReceipt> {
     const incidentId = incidentIdOf(alert);
+    const key = deliveryKey(alert);
+    if (!(await this.options.store.claimDelivery(key, this.deliveryTtlMs()))) {
+      this.options.metrics?.alerts.inc({ outcome: "duplicate" });
+      await this.append(incidentId, { type: "duplicate", status: alert.status });
+      return { incidentId, fingerprint: alert.fingerprint, outcome: "duplicate" };
+    }
+    try {
+      return await this.handleClaimed(alert, incidentId);
+    } catch (error) {
+      // Not recorded (the store failed): give the claim back so Alertmanager's retry of this delivery
+      // (the webhook answers 503) is handled instead of being taken for a duplicate.
+      await this.options.store.releaseDelivery(key).catch((releaseError: unknown) => {
+        this.log(`could not release delivery ${key} after a failure: ${errorMessage(releaseError)}`);
+      });
+      throw error;
+    }
+  }
+
+  private async handleClaimed(alert: ReceivedAlert, incidentId: string): Promise<AlertReceipt> {
     const base = { incidentId, fingerprint: alert.fingerprint };
     const metrics = this.options.metrics;
-    if (!(await this.options.store.claimDelivery(deliveryKey(alert), this.deliveryTtlMs()))) {
-      metrics?.alerts.inc({ outcome: "duplicate" });
-      await this.append(incidentId, { type: "duplicate", status: alert.status });
-      return { ...base, outcome: "duplicate" };
-    }
     if (alert.status === "resolved") {
       metrics?.alerts.inc({ outcome: "resolved" });
       if ((await this.options.store.events(incidentId)).length === 0) {

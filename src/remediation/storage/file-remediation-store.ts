@@ -62,6 +62,13 @@ export class FileRemediationStore implements RemediationStore {
     });
   }
 
+  async releaseDelivery(key: string): Promise<void> {
+    await this.updateJson<Record<string, number>, undefined>("deliveries.json", {}, (claims) => ({
+      value: Object.fromEntries(Object.entries(claims).filter(([claimed]) => claimed !== key)),
+      result: undefined,
+    }));
+  }
+
   async updateGuards<T>(
     change: (state: GuardState) => { readonly state: GuardState; readonly result: T },
   ): Promise<T> {
@@ -82,10 +89,14 @@ export class FileRemediationStore implements RemediationStore {
 
   async appendEvent(incidentId: string, event: IncidentEvent): Promise<void> {
     const line = `${JSON.stringify({ incidentId, event })}\n`;
-    const events = this.ledger.get(incidentId) ?? [];
-    events.push(event);
-    this.ledger.set(incidentId, events);
-    const write = this.appendChain.then(() => appendFile(this.ledgerPath, line, "utf8"));
+    // Appends are chained, so the file and the in-memory index keep one order; an event enters the
+    // index only once it is on disk (a failed append leaves no phantom behind).
+    const write = this.appendChain.then(async () => {
+      await appendFile(this.ledgerPath, line, "utf8");
+      const events = this.ledger.get(incidentId) ?? [];
+      events.push(event);
+      this.ledger.set(incidentId, events);
+    });
     this.appendChain = write.catch(() => undefined);
     await this.wrap("append to ledger.jsonl", () => write);
   }

@@ -96,6 +96,12 @@ export class RedisRemediationStore implements RemediationStore {
     });
   }
 
+  async releaseDelivery(key: string): Promise<void> {
+    await this.wrap("release a delivery", async () => {
+      await this.client.del(this.key(`delivery:${key}`));
+    });
+  }
+
   updateGuards<T>(
     change: (state: GuardState) => { readonly state: GuardState; readonly result: T },
   ): Promise<T> {

@@ -26,6 +26,8 @@ export interface OutboxEntry {
 export interface RemediationStore {
   /** True the first time `key` is claimed within `ttlMs`; false for a duplicate. */
   claimDelivery(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back (processing failed before it was recorded; the redelivery must be handled). */
+  releaseDelivery(key: string): Promise<void>;
   /** Reads the guard state, applies `change` and writes its state back, atomically; returns its result. */
   updateGuards<T>(
     change: (state: GuardState) => { readonly state: GuardState; readonly result: T },

@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./free-port.js";
+import { signalAndWait } from "./signal-child.js";
+
+/** Options of {@link startScrapingPrometheus}. */
+export interface ScrapingPrometheusOptions {
+  /** The `file_sd` file listing the pods (scraped by the `pods` and `cadvisor` jobs). */
+  readonly targetsFile: string;
+  /** `host:port` of the kube-state-metrics endpoint (`honor_labels`, as KSM is scraped). */
+  readonly kubeStateMetricsTarget: string;
+  /** Rule file text (the time-scaled shipped rules). */
+  readonly rules: string;
+  /** `host:port` of Alertmanager. */
+  readonly alertmanagerTarget: string;
+  /** @defaultValue "500ms" */
+  readonly scrapeInterval?: string;
+  /** @defaultValue "500ms" */
+  readonly evaluationInterval?: string;
+}
+
+/** A real `prometheus` scraping the chaos cluster and evaluating rules, on a free loopback port. */
+export interface ScrapingPrometheus {
+  readonly url: string;
+  readonly dir: string;
+  readonly pid: number | undefined;
+  /** Path of the rule file it loaded. */
+  readonly rulesFile: string;
+  /** One instant query's vector (`[{ metric, value: [t, "v"] }]`). */
+  query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  stop(): Promise<void>;
+}
+
+/** The `prometheus.yml` of the chaos run. */
+export function scrapingPrometheusConfig(
+  options: ScrapingPrometheusOptions,
+  rulesFile: string,
+): string {
+  const sd = `    file_sd_configs:\n      - files: [${JSON.stringify(options.targetsFile)}]\n        refresh_interval: 5s\n`;
+  return [
+    "global:",
+    `  scrape_interval: ${options.scrapeInterval ?? "500ms"}`,
+    `  scrape_timeout: ${options.scrapeInterval ?? "500ms"}`,
+    `  evaluation_interval: ${options.evaluationInterval ?? "500ms"}`,
+    `rule_files: [${JSON.stringify(rulesFile)}]`,
+    "alerting:",
+    "  alertmanagers:",
+    "    - static_configs:",
+    `        - targets: [${JSON.stringify(options.alertmanagerTarget)}]`,
+    "scrape_configs:",
+    "  - job_name: pods",
+    sd + "  - job_name: cadvisor",
+    "    metrics_path: /metrics/cadvisor",
+    sd + "  - job_name: kube-state-metrics",
+    "    honor_labels: true",
+    "    static_configs:",
+    `      - targets: [${JSON.stringify(options.kubeStateMetricsTarget)}]`,
+    "",
+  ].join("\n");
+}
+
+/** Starts Prometheus with the chaos scrape config and rules; resolves once `/-/ready` answers. */
+export async function startScrapingPrometheus(
+  options: ScrapingPrometheusOptions,
+): Promise<ScrapingPrometheus> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "presage-chaos-prometheus-"));
+  const url = `http://127.0.0.1:${port}`;
+  const rulesFile = join(dir, "rules.yaml");
+  await writeFile(rulesFile, options.rules);
+  await writeFile(join(dir, "prometheus.yml"), scrapingPrometheusConfig(options, rulesFile));
+  let log = "";
+  const child: ChildProcess = spawn(
+    "prometheus",
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  child.stderr?.on("data", (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-8000);
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log}`);
+    }
+    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await signalAndWait(child, "SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`prometheus at ${url} not ready within 30 s:\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    dir,
+    rulesFile,
+    get pid() {
+      return child.pid;
+    },
+    query: async (promql) => {
+      const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
+      if (body.status !== "success") throw new Error(`prometheus: ${promql}: ${body.error ?? "failed"}`);
+      return body.data?.result ?? [];
+    },
+    stop: async () => {
+      await signalAndWait(child, "SIGTERM");
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
