@@ -5,6 +5,7 @@ import { ModelError, ModelErrorCode } from "./errors.js";
 import { restoreEts } from "./ets/fitted-ets.js";
 import { restoreLongHorizon } from "./long-horizon/long-horizon-forecaster.js";
 import type { FittedModel, ModelState } from "./forecaster.js";
+import { restoreLstm } from "./lstm/fitted-lstm.js";
 import { restoreDampedTrend } from "./multi-seasonal/damped-trend-forecaster.js";
 import { restoreMstl } from "./multi-seasonal/mstl-forecaster.js";
 import { restoreTheta } from "./theta/theta-forecaster.js";
@@ -17,6 +18,7 @@ const RESTORERS: Record<string, (state: ModelState) => FittedModel> = {
   theta: restoreTheta,
   "damped-trend": restoreDampedTrend,
   "long-horizon": restoreLongHorizon,
+  lstm: restoreLstm,
   mstl: (state) => restoreMstl(state, restoreModelFamily),
 };
 

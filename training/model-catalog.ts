@@ -6,10 +6,27 @@ import { DampedTrendForecaster } from "../models/multi-seasonal/damped-trend-for
 import { MstlForecaster } from "../models/multi-seasonal/mstl-forecaster.js";
 import { ThetaForecaster } from "../models/theta/theta-forecaster.js";
 import type { Forecaster } from "../models/forecaster.js";
+import { GlobalLstmForecaster } from "../models/lstm/global-lstm-forecaster.js";
+import { LstmForecaster } from "../models/lstm/lstm-forecaster.js";
+import type { LstmForecasterOptions } from "../models/lstm/lstm-options.js";
+import type { LstmTrainingProgress } from "../models/lstm/lstm-training.js";
+import type { Series } from "../models/series.js";
 import { AutoForecaster } from "./selection/auto-forecaster.js";
 
 /** Model names accepted on the command line and in config. */
-export const MODEL_NAMES = ["auto", "naive", "snaive", "drift", "naive2", "theta", "mstl", "ets"] as const;
+export const MODEL_NAMES = [
+  "auto",
+  "naive",
+  "snaive",
+  "drift",
+  "naive2",
+  "theta",
+  "mstl",
+  "ets",
+  "lstm",
+  "lstm-global",
+  "auto+lstm",
+] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export function isModelName(name: string): name is ModelName {
@@ -24,6 +41,14 @@ export interface ModelContext {
   readonly horizonSteps: number;
   /** Sampling interval; used to add a weekly cycle to a daily one. */
   readonly stepSeconds: number;
+  /**
+   * Series the global LSTM (`lstm-global`, and its member of `auto+lstm`) trains its shared network
+   * on, once per array (training parts only: never what will be scored). Without them it trains on
+   * each fitted series alone.
+   */
+  readonly peerSeries?: readonly Series[];
+  /** Called after every LSTM training epoch (the CLI draws it as a progress bar). */
+  readonly onTrainingProgress?: (progress: LstmTrainingProgress) => void;
 }
 
 const DAY_SECONDS = 86_400;
@@ -83,7 +108,60 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
     }
     case "auto":
       return autoForecaster(autoCandidates(context), context);
+    case "lstm":
+      return new LstmForecaster(lstmOptions(context));
+    case "lstm-global":
+      return globalLstm(context);
+    case "auto+lstm":
+      return new AutoForecaster({
+        candidates: autoCandidates(context),
+        rollForwardCandidates: [
+          new LstmForecaster(lstmOptions(context)),
+          ...(context.peerSeries && context.peerSeries.length > 1 ? [globalLstm(context)] : []),
+        ],
+        fallback: new SeasonalNaiveForecaster(1),
+        horizonSteps: context.horizonSteps,
+        period: Math.max(1, context.period),
+        folds: AUTO_FOLDS,
+      });
   }
+}
+
+/** Rolling origins of the automatic selections (`auto`'s own default). */
+const AUTO_FOLDS = 4;
+
+function lstmOptions(context: ModelContext): LstmForecasterOptions {
+  return {
+    period: Math.max(1, context.period),
+    horizonSteps: context.horizonSteps,
+    phasePeriods: seasonalPeriods(context),
+    ...(context.onTrainingProgress ? { onProgress: context.onTrainingProgress } : {}),
+  };
+}
+
+const globalLstms = new WeakMap<readonly Series[], Map<string, GlobalLstmForecaster>>();
+
+/**
+ * One global LSTM per peer set and horizon, so that the network is trained once however many series
+ * are fitted with it. Its pool leaves out the last `AUTO_FOLDS × horizonSteps` steps of every peer:
+ * `auto+lstm` backtests over exactly those, and they must be out of sample for the shared weights.
+ */
+function globalLstm(context: ModelContext): GlobalLstmForecaster {
+  const peers = context.peerSeries;
+  if (!peers || peers.length === 0) return new GlobalLstmForecaster(lstmOptions(context));
+  const options = { ...lstmOptions(context), holdoutSteps: AUTO_FOLDS * context.horizonSteps };
+  let byHorizon = globalLstms.get(peers);
+  if (!byHorizon) {
+    byHorizon = new Map();
+    globalLstms.set(peers, byHorizon);
+  }
+  const key = `${context.period}/${context.horizonSteps}/${context.stepSeconds}`;
+  let forecaster = byHorizon.get(key);
+  if (!forecaster) {
+    forecaster = new GlobalLstmForecaster(options, peers);
+    byHorizon.set(key, forecaster);
+  }
+  return forecaster;
 }
 
 /**

@@ -85,3 +85,9 @@ function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split("\n")[0] ?? message;
 }
+
+/** Live TensorFlow.js tensors and their bytes: lets tests and benches check that nothing leaks. */
+export function lstmMemory(): { readonly numTensors: number; readonly numBytes: number } {
+  const memory = tf.memory();
+  return { numTensors: memory.numTensors, numBytes: memory.numBytes };
+}

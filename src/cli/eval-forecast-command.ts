@@ -1,4 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
+import { initLstmBackend } from "../../models/lstm/lstm-backend.js";
 import { parseWideCsv, WideCsvError, type WideSeries } from "../../training/datasets/wide-csv.js";
 import {
   evaluateForecasters,
@@ -10,6 +11,7 @@ import {
   isModelName,
   MODEL_NAMES,
   stepSecondsForSeason,
+  type ModelContext,
 } from "../../training/model-catalog.js";
 import { CliError } from "./cli-error.js";
 import { parseCliArgs } from "./parse-cli-args.js";
@@ -32,6 +34,13 @@ export interface EvalForecastOptions {
 export async function runEvalForecastCommand(argv: readonly string[]): Promise<void> {
   const options = parseEvalForecastArgs(argv);
   const series = await loadEvaluationSeries(options);
+  if (options.models.some((name) => name.includes("lstm"))) {
+    // Training is synchronous; the backend (native, wasm or cpu) must be chosen before it starts.
+    const backend = await initLstmBackend();
+    process.stderr.write(
+      `lstm backend: ${backend.backend}${backend.skipped.length > 0 ? ` (skipped ${backend.skipped.join("; ")})` : ""}\n`,
+    );
+  }
   const result = evaluateModels(series, options);
   process.stdout.write(`${formatEvaluationTable(result, series.length)}\n`);
   if (options.jsonPath) {
@@ -107,12 +116,23 @@ export function evaluateModels(
   series: readonly EvaluationSeries[],
   options: EvalForecastOptions,
 ): EvaluationResult {
-  const context = {
+  const progress = new ProgressBar("eval forecast");
+  const position = { done: 0, total: 0 };
+  const stepSeconds = options.stepSeconds ?? stepSecondsForSeason(options.season, options.horizon);
+  const context: ModelContext = {
     period: options.season,
     horizonSteps: options.horizon,
-    stepSeconds: options.stepSeconds ?? stepSecondsForSeason(options.season, options.horizon),
+    stepSeconds,
+    // The global LSTM trains once on every series' training part (never on the test part).
+    peerSeries: series.map((item) => ({ values: item.train, stepSeconds })),
+    onTrainingProgress: (epoch) => {
+      progress.update(
+        position.done,
+        position.total,
+        `lstm training · epoch ${epoch.epoch}/${epoch.maxEpochs} loss ${epoch.trainLoss.toFixed(4)}/${epoch.validationLoss.toFixed(4)}`,
+      );
+    },
   };
-  const progress = new ProgressBar("eval forecast");
   try {
     return evaluateForecasters(
       series,
@@ -123,6 +143,7 @@ export function evaluateModels(
         horizonSteps: options.horizon,
         stepSeconds: context.stepSeconds,
         onProgress: (done, total, method) => {
+          Object.assign(position, { done, total });
           progress.update(done, total, method);
         },
       },

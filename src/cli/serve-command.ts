@@ -164,6 +164,12 @@ export async function serveEmbedded(options: ServeOptions, config?: ResolvedConf
       `presage serve: ${options.targets} target${options.targets === 1 ? "" : "s"} trained in ${((performance.now() - startedMs) / 1000).toFixed(1)} s; ` +
         `scaler loop on a simulated cluster, 1 tick = 5 simulated minutes every ${options.tickMs} ms\n`,
     );
+    for (const line of service.capacity?.summary() ?? []) out.write(`presage serve: capacity ${line}\n`);
+    if (service.capacity !== undefined) {
+      out.write(
+        `presage serve: capacity tickets are recorded in ${service.capacity.stateFile}, not sent (embedded mode has no ticket sinks)\n`,
+      );
+    }
     if (stopRequested()) return;
     app = await buildApiApp({
       backend: service.backend,

@@ -107,6 +107,80 @@ export interface ModelVersionJson {
   readonly current: boolean;
 }
 
+/** When one forecast quantile first reaches capacity × headroom; nulls: not within the horizon. */
+export interface RunwayCrossingJson {
+  readonly days: number | null;
+  readonly date: string | null;
+}
+
+/** A row of `GET /api/v1/capacity` (CapacityTargetSummaryView in src/api/capacity-status-view.ts). */
+export interface CapacityTargetSummaryJson {
+  readonly name: string;
+  readonly resource: string;
+  readonly fingerprint: string;
+  readonly unit?: string;
+  readonly status: "planned" | "unplanned";
+  readonly problem?: { readonly code: string; readonly reason: string };
+  readonly headroom: number;
+  readonly thresholdDays: number;
+  readonly horizonDays: number;
+  readonly capacity: number | null;
+  readonly limit: number | null;
+  readonly lastObservedDay: string | null;
+  readonly lastObserved: number | null;
+  readonly runway: { readonly p50: RunwayCrossingJson; readonly p90: RunwayCrossingJson } | null;
+  readonly model: string | null;
+  readonly backtest: { readonly horizonDays: number; readonly mape: number | null } | null;
+  readonly decision: { readonly action: string; readonly reason: string } | null;
+  readonly ticket: {
+    readonly status: "open" | "resolved";
+    readonly generation: number;
+    readonly openedAtMs: number;
+    readonly updatedAtMs: number;
+    readonly reportedP90Date: string | null;
+    readonly pendingDeliveries: number;
+  } | null;
+  readonly sinks: readonly string[];
+  readonly ledger: {
+    readonly horizons: readonly {
+      readonly horizonDays: number;
+      readonly scored: number;
+      readonly pending: number;
+      readonly mape: number | null;
+      readonly within15: number | null;
+    }[];
+    readonly runway: { readonly scored: number; readonly right: number | null };
+  } | null;
+}
+
+/** `GET /api/v1/capacity`. */
+export interface CapacityListJson {
+  readonly plannedAtMs: number;
+  readonly targets: readonly CapacityTargetSummaryJson[];
+  readonly pendingDeliveries: number;
+  readonly notes: readonly string[];
+}
+
+/** One resource of `GET /api/v1/capacity/:name`, with its daily usage and forecast. */
+export interface CapacityTargetJson extends CapacityTargetSummaryJson {
+  readonly usage: { readonly timesMs: readonly number[]; readonly values: readonly (number | null)[] };
+  readonly forecast: {
+    readonly timesMs: readonly number[];
+    readonly p50: readonly number[];
+    readonly lower80: readonly number[];
+    readonly upper80: readonly number[];
+    readonly notes: readonly string[];
+  } | null;
+}
+
+/** `GET /api/v1/capacity/:name`. */
+export interface CapacityTargetResponseJson {
+  readonly name: string;
+  readonly plannedAtMs: number;
+  readonly resources: readonly CapacityTargetJson[];
+  readonly notes: readonly string[];
+}
+
 /** An `application/problem+json` error body. */
 export interface ProblemJson {
   readonly status?: number;

@@ -1,4 +1,6 @@
 import type {
+  CapacityListJson,
+  CapacityTargetResponseJson,
   DecisionJson,
   ForecastJson,
   ModelVersionJson,
@@ -93,6 +95,23 @@ export class DashboardApi {
     return arrayField(body, "models");
   }
 
+  /** Every capacity target's runway and ticket (no time series). */
+  async capacity(): Promise<CapacityListJson> {
+    const body = await this.get<CapacityListJson>("/api/v1/capacity");
+    expectArrayField(body, "targets");
+    return body;
+  }
+
+  /** One capacity target's resources with the newest `historyDays` of daily usage and the forecast. */
+  async capacityTarget(name: string, historyDays: number): Promise<CapacityTargetResponseJson> {
+    const query = new URLSearchParams({ historyDays: String(historyDays) });
+    const body = await this.get<CapacityTargetResponseJson>(
+      `/api/v1/capacity/${encodeURIComponent(name)}?${query.toString()}`,
+    );
+    expectArrayField(body, "resources");
+    return body;
+  }
+
   private async get<T>(path: string): Promise<T> {
     let response: Response;
     try {
@@ -142,6 +161,15 @@ function arrayField<K extends string, T>(body: Record<K, T[]>, field: K): T[] {
     throw new DashboardApiError(DashboardApiErrorKind.badResponse, `the API answer has no "${field}" list`);
   }
   return value as T[];
+}
+
+/** Throws `badResponse` unless `body[field]` is a list (the answer is not what this client expects). */
+function expectArrayField(body: unknown, field: string): void {
+  const value =
+    typeof body === "object" && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  if (!Array.isArray(value)) {
+    throw new DashboardApiError(DashboardApiErrorKind.badResponse, `the API answer has no "${field}" list`);
+  }
 }
 
 async function problemError(response: Response): Promise<DashboardApiError> {

@@ -1,4 +1,5 @@
 import type { TargetJson } from "./api-types.js";
+import { CapacityPanel } from "./capacity-panel.js";
 import { createElement } from "./create-element.js";
 import {
   DashboardApi,
@@ -15,13 +16,14 @@ import { ModelsPanel } from "./models-panel.js";
 import { ReplicasPanel } from "./replicas-panel.js";
 
 /**
- * The per-target panels, top to bottom. A new view of a target (capacity runway, remediation
- * timeline) is one more `DashboardPanel` here.
+ * The panels, top to bottom: the selected target's, then the cluster's capacity runway. A new view
+ * (remediation timeline) is one more `DashboardPanel` here.
  */
 const PANELS: readonly (() => DashboardPanel)[] = [
   () => new ForecastPanel(),
   () => new ReplicasPanel(),
   () => new ModelsPanel(),
+  () => new CapacityPanel(),
 ];
 
 const HISTORY_RANGES = ["6h", "1d", "2d", "7d"] as const;

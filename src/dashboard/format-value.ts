@@ -18,6 +18,18 @@ export function formatPercent(ratio: number | null | undefined): string {
     : `${(ratio * 100).toFixed(1)}%`;
 }
 
+const dayFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  timeZone: "UTC",
+});
+
+/** A UTC day (epoch ms of its midnight), e.g. "Mar 2, 2027": daily series are per UTC day. */
+export function formatDay(epochMs: number): string {
+  return Number.isFinite(epochMs) ? dayFormat.format(new Date(epochMs)) : "—";
+}
+
 /** An epoch-ms instant in the viewer's time zone, e.g. "Nov 28, 10:15 AM". */
 export function formatTime(epochMs: number): string {
   return Number.isFinite(epochMs) ? timeFormat.format(new Date(epochMs)) : "—";

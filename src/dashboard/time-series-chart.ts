@@ -1,5 +1,12 @@
 import { formatTime, formatValue } from "./format-value.js";
 
+/** A vertical line across the plot at one instant, labelled (e.g. a runway crossing date). */
+export interface ChartMarker {
+  readonly atMs: number;
+  readonly label: string;
+  readonly color: string;
+}
+
 /** What a chart draws, apart from its data. */
 export interface ChartSpec {
   /** The y series (uPlot series options, without the x series). */
@@ -14,6 +21,10 @@ export interface ChartSpec {
   readonly yMin?: number;
   /** Called with the data index the legend shows: the cursor's, or the newest when the cursor is away. */
   readonly onLegendIndex?: (index: number) => void;
+  /** Vertical marker lines with labels, drawn over the series. @defaultValue none */
+  readonly markers?: readonly ChartMarker[];
+  /** How the legend shows the x value under the cursor. @defaultValue `formatTime` (date and time) */
+  readonly formatX?: (epochMs: number) => string;
 }
 
 /**
@@ -52,6 +63,7 @@ export class TimeSeriesChart {
     }
     this.showNewest(this.plot);
     this.container.dataset.points = String(data[0].length);
+    this.container.dataset.markers = (spec.markers ?? []).map((marker) => marker.label).join("; ");
   }
 
   dispose(): void {
@@ -74,7 +86,7 @@ export class TimeSeriesChart {
           label: "Time",
           // uPlot passes null (despite its types) when no point is under the cursor.
           value: (plot: uPlot, seconds: number | null) =>
-            cursorActive(plot) && seconds !== null ? formatTime(seconds * 1000) : "newest",
+            cursorActive(plot) && seconds !== null ? (spec.formatX ?? formatTime)(seconds * 1000) : "newest",
         },
         ...spec.series.map((series) => ({
           value: (_plot: uPlot, value: number | null) => formatValue(value),
@@ -111,6 +123,11 @@ export class TimeSeriesChart {
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       hooks: {
+        draw: [
+          (plot) => {
+            this.drawMarkers(plot);
+          },
+        ],
         setLegend: [
           (plot) => {
             if (plot.legend.idx === null || plot.legend.idx === undefined || !cursorActive(plot)) {
@@ -122,6 +139,38 @@ export class TimeSeriesChart {
         ],
       },
     };
+  }
+
+  /** Draws the spec's markers: a dashed vertical line each, its label beside the line at the top. */
+  private drawMarkers(plot: uPlot): void {
+    const markers = this.spec?.markers ?? [];
+    if (markers.length === 0) return;
+    const ratio = uPlot.pxRatio;
+    const { ctx } = plot;
+    const { left, top, width, height } = plot.bbox;
+    ctx.save();
+    ctx.font = `${Math.round(11 * ratio)}px system-ui, sans-serif`;
+    ctx.textBaseline = "top";
+    ctx.lineWidth = ratio;
+    markers.forEach((marker, index) => {
+      const x = Math.round(plot.valToPos(marker.atMs / 1000, "x", true));
+      if (!(x >= left && x <= left + width)) return;
+      ctx.strokeStyle = marker.color;
+      ctx.fillStyle = marker.color;
+      ctx.setLineDash([4 * ratio, 3 * ratio]);
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      // Labels stack so that two crossings on nearby days stay readable; near the right edge they
+      // go on the left of their line.
+      const textWidth = ctx.measureText(marker.label).width;
+      const gap = 4 * ratio;
+      const textX = x + gap + textWidth > left + width ? x - gap - textWidth : x + gap;
+      ctx.fillText(marker.label, textX, top + (4 + index * 14) * ratio);
+    });
+    ctx.restore();
   }
 
   /** Puts each series' newest non-missing value in the legend (without re-firing the hook). */

@@ -3,8 +3,11 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type ConsoleMessage, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import type { CapacityTargetSummaryView, CapacityTargetView } from "../../src/api/capacity-status-view.js";
 import type { ForecastView, SeriesView, TargetSummary } from "../../src/api/presage-backend.js";
 import type {
+  CapacityTargetJson,
+  CapacityTargetSummaryJson,
   DecisionJson,
   ForecastJson,
   ModelVersionJson,
@@ -53,6 +56,34 @@ const legendOf = (panel: string): string => `(() => {
   ]));
 })()`;
 
+/** Runs in the page: label → value of every legend entry of the chart under `selector`. */
+const legendAt = (selector: string): string => `(() => {
+  const rows = document.querySelectorAll('${selector} .u-legend .u-series');
+  return Object.fromEntries([...rows].map((row) => [
+    row.querySelector(".u-label")?.textContent ?? "",
+    row.querySelector(".u-value")?.textContent ?? "",
+  ]));
+})()`;
+
+/** Runs in the page: pixels of the canvas under `selector` near each of the given colours. */
+const countInk = (
+  selector: string,
+  colors: readonly (readonly [number, number, number])[],
+): string => `(() => {
+  const canvas = document.querySelector('${selector} canvas');
+  if (!canvas) return null;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const colors = ${JSON.stringify(colors)};
+  const counts = colors.map(() => 0);
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i + 3] <= 200) continue;
+    const k = colors.findIndex(([r, g, b]) =>
+      Math.abs(pixels[i] - r) < 40 && Math.abs(pixels[i + 1] - g) < 40 && Math.abs(pixels[i + 2] - b) < 40);
+    if (k >= 0) counts[k]++;
+  }
+  return counts;
+})()`;
+
 /** A legend value as a number ("1,234" → 1234), NaN when it is not one. */
 function legendNumber(text: string | undefined): number {
   const cleaned = (text ?? "").replace(/,/g, "").trim();
@@ -90,9 +121,11 @@ describe("the dashboard in headless Chromium against `presage serve`", () => {
     expectTypeOf<SeriesView>().toExtend<SeriesJson>();
     expectTypeOf<DecisionRecord>().toExtend<DecisionJson>();
     expectTypeOf<ArtifactSummary>().toExtend<ModelVersionJson>();
+    expectTypeOf<CapacityTargetSummaryView>().toExtend<CapacityTargetSummaryJson>();
+    expectTypeOf<CapacityTargetView>().toExtend<CapacityTargetJson>();
   });
 
-  it("draws actual vs forecast with bands, floor vs replicas and backtest scores, without console errors", async () => {
+  it("draws actual vs forecast with bands, floor vs replicas, backtest scores and the capacity runway, without console errors", async () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 1500 } });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -169,6 +202,45 @@ describe("the dashboard in headless Chromium against `presage serve`", () => {
       .nth(3)
       .textContent();
     expect(legendNumber(currentMase ?? "")).toBeGreaterThan(0);
+
+    // Capacity runway: the embedded service plans cluster CPU and memory on synthetic daily history.
+    const cpuChart = '[data-panel="capacity"] [data-fingerprint="cluster.cpu/cpu"].chart-container';
+    await expect
+      .poll(async () => Number((await page.getAttribute(cpuChart, "data-points")) ?? "0"), {
+        timeout: 60_000,
+        interval: 250,
+      })
+      .toBeGreaterThan(300);
+    const runwayLegend = await page.evaluate<Record<string, string>>(legendAt(cpuChart));
+    const legendText = JSON.stringify(runwayLegend);
+    const usage = legendNumber(runwayLegend.Usage);
+    const limit = legendNumber(runwayLegend["Limit (80%)"]);
+    expect(usage, legendText).toBeGreaterThan(0);
+    expect(legendNumber(runwayLegend["Forecast p50"]), legendText).toBeGreaterThan(0);
+    expect(legendNumber(runwayLegend["80% low"]), legendText).toBeLessThanOrEqual(
+      legendNumber(runwayLegend["80% high (p90)"]),
+    );
+    expect(legendNumber(runwayLegend.Capacity), legendText).toBe(640);
+    expect(limit, legendText).toBe(512);
+    expect(usage, legendText).toBeLessThan(limit);
+    const runwayInk = await page.evaluate<number[] | null>(
+      countInk(cpuChart, [
+        [31, 41, 55],
+        [124, 58, 237],
+      ]),
+    );
+    expect(runwayInk, "the runway chart has a canvas").not.toBeNull();
+    expect(runwayInk![0], "pixels of the usage line").toBeGreaterThan(50);
+    expect(runwayInk![1], "pixels of the forecast line").toBeGreaterThan(50);
+    const markers = (await page.getAttribute(cpuChart, "data-markers")) ?? "";
+    expect(markers).toMatch(/p90 \d{4}-\d{2}-\d{2}/);
+    const cpuRow = page.locator(
+      '[data-panel="capacity"] table.capacity tbody tr[data-fingerprint="cluster.cpu/cpu"]',
+    );
+    expect(await cpuRow.locator("td.runway-p90").textContent()).toMatch(/^\d+ d \(\d{4}-\d{2}-\d{2}\)$/);
+    expect(await cpuRow.locator(".status").textContent()).toMatch(/^open #1 · not sent \(no sinks\)$/);
+    expect(await cpuRow.locator("td.backtest").textContent()).toMatch(/^\d+\.\d% at \d+ d$/);
+    expect(await page.locator('[data-panel="capacity"] table.capacity tbody tr').count()).toBe(2);
 
     await page.screenshot({ path: join(outputDir, "dashboard.png"), fullPage: true });
     expect(problems).toEqual([]);

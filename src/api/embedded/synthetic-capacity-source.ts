@@ -76,8 +76,8 @@ export class SyntheticCapacitySource implements MetricSource {
         SyntheticCapacityQuery.cpuRequests,
         {
           capacity: 640,
-          shareAtAnchor: 0.66 + 0.04 * jitter(1),
-          growthPerYear: 0.5 + 0.2 * jitter(2),
+          shareAtAnchor: 0.7 + 0.04 * jitter(1),
+          growthPerYear: 0.6 + 0.2 * jitter(2),
           shiftDaysAgo: 240,
           shift: 0.06,
           weekly: [0.9, 1, 1, 1, 1, 0.98, 0.92],
