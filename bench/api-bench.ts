@@ -4,7 +4,8 @@
  * synthetic targets, no per-token limit, the scaler loop paused so the data — and so the forecast
  * cache — stay put), asks each target's forecast once (cold: computed), then measures
  * `GET /api/v1/targets/:name/forecast?horizon=30m&levels=80,95` cycling over the 100 targets (all
- * cached), plus `GET /api/v1/targets` and `GET /healthz` for reference. Prints a table (requests/s,
+ * cached), plus `GET /api/v1/targets`, `GET /api/v1/capacity` (the plan of the day, served from
+ * memory) and `GET /healthz` for reference. Prints a table (requests/s,
  * p50/p90/p99/max latency, errors, server CPU and CPU per request) and writes
  * bench-results/api-bench.json.
  *
@@ -86,6 +87,7 @@ try {
   await measure(cached, "warm-up", forecastPaths, "forecast (warm-up)", 2);
   results.push(await measure(cached, "cached", forecastPaths, "GET /api/v1/targets/:name/forecast"));
   results.push(await measure(cached, "cached", ["/api/v1/targets"], "GET /api/v1/targets"));
+  results.push(await measure(cached, "cached", ["/api/v1/capacity"], "GET /api/v1/capacity"));
   results.push(await measure(cached, "cached", ["/healthz"], "GET /healthz"));
 } finally {
   await stopServer(cached.child);

@@ -3,16 +3,23 @@
  * R's `forecast` package run on the same series in the same run (when Rscript + forecast are
  * installed). Prints one table per data set with accuracy and time ratios, writes JSON.
  *
+ * The LSTM models (`lstm`, `lstm-global`, `auto+lstm`) train on the backend `initLstmBackend` picks
+ * (reported in the output and the JSON); `lstm-global` trains one network on the training parts of
+ * all the data set's series. `ms/series` is fit + forecast time per series (for `lstm-global` the
+ * shared training is spread over the series; `lstmGlobalTrainingSeconds` in the JSON has it whole).
+ *
  * Flags: --only hourly|weekly  --limit N  --models a,b  --skip-r  --r-workers N  --r-methods a,b
  *        --r-timeout-seconds S (per R method and series; over it R falls back to snaive, counted)
  *        --out file.json
  */
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { FittedLstm } from "../models/lstm/fitted-lstm.js";
+import { initLstmBackend } from "../models/lstm/lstm-backend.js";
 import { loadEvaluationSeries } from "../src/cli/eval-forecast-command.js";
 import { ProgressBar } from "../src/cli/progress-bar.js";
 import { formatTable } from "../src/cli/text-table.js";
@@ -23,7 +30,7 @@ import {
   type ForecastSet,
   type MethodScores,
 } from "../training/evaluation/evaluate-forecasters.js";
-import { createForecaster, stepSecondsForSeason } from "../training/model-catalog.js";
+import { createForecaster, stepSecondsForSeason, type ModelContext } from "../training/model-catalog.js";
 import { runRForecastPeers } from "./r-forecast-peers.js";
 import { renderScoreChartSvg, type ChartPanel } from "./score-chart-svg.js";
 
@@ -58,7 +65,7 @@ const { values: flags } = parseArgs({
   options: {
     only: { type: "string" },
     limit: { type: "string" },
-    models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2" },
+    models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2,lstm,lstm-global,auto+lstm" },
     "skip-r": { type: "boolean", default: false },
     "r-workers": { type: "string", default: "2" },
     "r-timeout-seconds": { type: "string", default: "60" },
@@ -74,9 +81,16 @@ if (!existsSync(sharedData)) {
 const limit = flags.limit === undefined ? undefined : Number(flags.limit);
 const models = flags.models.split(",").filter((name) => name !== "");
 const panels: ChartPanel[] = [];
+const lstmBackend = models.some((name) => name.includes("lstm")) ? await initLstmBackend() : undefined;
+if (lstmBackend) {
+  process.stderr.write(
+    `lstm backend: ${lstmBackend.backend}${lstmBackend.skipped.length > 0 ? ` (skipped ${lstmBackend.skipped.join("; ")})` : ""}\n`,
+  );
+}
 const report: Record<string, unknown> = {
   createdAt: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverage: loadavg() },
+  ...(lstmBackend ? { lstmBackend: lstmBackend.backend } : {}),
   datasets: {},
 };
 
@@ -96,7 +110,8 @@ for (const dataset of DATASETS.filter(
   process.stderr.write(
     `\n== M4 ${dataset.name}: ${series.length} series, h=${dataset.horizon}, m=${dataset.season}\n`,
   );
-  const ours = runOurs(series, dataset);
+  const lstmTiming: LstmTiming = { globalTrainingSeconds: undefined, localTrainingSeconds: [] };
+  const ours = runOurs(series, dataset, lstmTiming);
   const peers = flags["skip-r"] ? [] : await runR(dataset, trainCsv, testCsv, series);
   const reference = ours.find((set) => set.name === "naive2");
   if (!reference) throw new Error("naive2 must be among the models: it is the OWA reference");
@@ -129,6 +144,16 @@ for (const dataset of DATASETS.filter(
     methods: scored.methods,
     ratios,
     notes: scored.notes,
+    ...(lstmBackend
+      ? {
+          lstm: {
+            backend: lstmBackend.backend,
+            globalTrainingSeconds: lstmTiming.globalTrainingSeconds,
+            localTrainingSecondsPerSeries: summarize(lstmTiming.localTrainingSeconds),
+          },
+        }
+      : {}),
+    loadAverageAfter: loadavg(),
   };
 }
 
@@ -139,26 +164,61 @@ const chartPath = outPath.replace(/\.json$/, "") + "-owa.svg";
 await writeFile(chartPath, renderScoreChartSvg(panels, "OWA"));
 process.stderr.write(`\nwrote ${outPath} and ${chartPath}\n`);
 
-function runOurs(series: readonly EvaluationSeries[], dataset: BenchDataset): ForecastSet[] {
-  const context = {
-    period: dataset.season,
-    horizonSteps: dataset.horizon,
-    stepSeconds: stepSecondsForSeason(dataset.season, dataset.horizon),
-  };
+interface LstmTiming {
+  globalTrainingSeconds: number | undefined;
+  localTrainingSeconds: number[];
+}
+
+function runOurs(
+  series: readonly EvaluationSeries[],
+  dataset: BenchDataset,
+  lstmTiming: LstmTiming,
+): ForecastSet[] {
+  const stepSeconds = stepSecondsForSeason(dataset.season, dataset.horizon);
   const progress = new ProgressBar(`presage ${dataset.name}`);
   const total = models.length * series.length;
   let done = 0;
+  let label = "";
+  const context: ModelContext = {
+    period: dataset.season,
+    horizonSteps: dataset.horizon,
+    stepSeconds,
+    // Training parts only: the global LSTM never sees what is scored.
+    peerSeries: series.map((item) => ({ values: item.train, stepSeconds })),
+    onTrainingProgress: (epoch) => {
+      progress.update(
+        done,
+        total,
+        `${label} · epoch ${epoch.epoch}/${epoch.maxEpochs} loss ${epoch.trainLoss.toFixed(4)}/${epoch.validationLoss.toFixed(4)}`,
+      );
+    },
+  };
   try {
     return models.map((name) => {
-      const set = forecastAll(
-        series,
-        { name, create: () => createForecaster(name, context) },
-        { stepSeconds: context.stepSeconds },
-        () => {
-          done++;
-          progress.update(done, total, name);
-        },
-      );
+      label = name;
+      const create = (): ReturnType<typeof createForecaster> => {
+        const forecaster = createForecaster(name, context);
+        if (name !== "lstm-global" && name !== "lstm") return forecaster;
+        // Time the LSTM's own training: the global network's once, local networks per series.
+        return {
+          name: forecaster.name,
+          capabilities: forecaster.capabilities,
+          fit: (input) => {
+            const started = performance.now();
+            const fitted = forecaster.fit(input);
+            const seconds = (performance.now() - started) / 1000;
+            if (name === "lstm" && fitted instanceof FittedLstm)
+              lstmTiming.localTrainingSeconds.push(seconds);
+            if (name === "lstm-global" && lstmTiming.globalTrainingSeconds === undefined)
+              lstmTiming.globalTrainingSeconds = seconds;
+            return fitted;
+          },
+        };
+      };
+      const set = forecastAll(series, { name, create }, { stepSeconds: context.stepSeconds }, () => {
+        done++;
+        progress.update(done, total, name);
+      });
       process.stderr.write(
         `${progress.enabled ? "\r\x1b[2K" : ""}presage ${name}: ${set.fitMsPerSeries.toFixed(1)} ms/series\n`,
       );
@@ -243,6 +303,15 @@ function ratiosAgainstAuto(methods: Record<string, MethodScores>): PeerRatio[] {
       msisRatio: auto.msis / peer.msis,
       speedup: peer.fitMsPerSeries / auto.fitMsPerSeries,
     }));
+}
+
+function summarize(seconds: readonly number[]): { median: number; max: number; count: number } | undefined {
+  if (seconds.length === 0) return undefined;
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return { median, max: sorted[sorted.length - 1] ?? 0, count: sorted.length };
 }
 
 function findRepoRoot(start: string): string {

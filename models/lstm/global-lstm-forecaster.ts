@@ -52,7 +52,15 @@ export class GlobalLstmForecaster implements Forecaster {
     options: GlobalLstmOptions,
     private readonly pool: readonly Series[] = [],
   ) {
-    this.options = resolveLstmOptions({ ...options, windowsPerEpoch: options.windowsPerEpoch ?? 6000 });
+    this.options = resolveLstmOptions({
+      ...options,
+      windowsPerEpoch: options.windowsPerEpoch ?? 6000,
+      batchSize: options.batchSize ?? 64,
+      learningRate: options.learningRate ?? 0.001,
+      maxEpochs: options.maxEpochs ?? 60,
+      patience: options.patience ?? 8,
+      trainableSkip: options.trainableSkip ?? true,
+    });
     this.holdoutSteps = Math.max(0, Math.floor(options.holdoutSteps ?? 0));
     this.maxValidationWindows = options.maxValidationWindows ?? 4000;
     this.capabilities = { minTrainLength: minimumLength(this.options), supportsIntervals: true } as const;
@@ -90,7 +98,14 @@ export class GlobalLstmForecaster implements Forecaster {
         hiddenSize: this.options.hiddenSize,
         tail: values.slice(values.length - lookbackSteps(layout)),
         nextIndex: firstIndex + values.length,
-        residualQuantiles: residualQuantiles(shape, network.weights, layout, values, split.validation, firstIndex),
+        residualQuantiles: residualQuantiles(
+          shape,
+          network.weights,
+          layout,
+          values,
+          split.validation,
+          firstIndex,
+        ),
         training: {
           epochs: network.result.epochs,
           bestEpoch: network.result.bestEpoch,
@@ -108,9 +123,10 @@ export class GlobalLstmForecaster implements Forecaster {
   }
 
   private trainOn(seriesList: readonly Series[]): GlobalLstmNetwork | undefined {
-    const prepared = seriesList
-      .map(prepareSeries)
-      .map((item) => ({ ...item, values: item.values.slice(0, Math.max(0, item.values.length - this.holdoutSteps)) }));
+    const prepared = seriesList.map(prepareSeries).map((item) => ({
+      ...item,
+      values: item.values.slice(0, Math.max(0, item.values.length - this.holdoutSteps)),
+    }));
     // One layout for all: the longest lookback that at least half the pool can train with.
     const lengths = prepared.map((item) => item.values.length).sort((a, b) => a - b);
     const median = lengths[Math.floor(lengths.length / 2)] ?? 0;
@@ -125,7 +141,12 @@ export class GlobalLstmForecaster implements Forecaster {
       used++;
       trainBatches.push(encodeWindows(layout, item.values, split.train, item.firstIndex));
       validationBatches.push(
-        encodeWindows(layout, item.values, thin(split.validation, this.maxValidationWindows / prepared.length), item.firstIndex),
+        encodeWindows(
+          layout,
+          item.values,
+          thin(split.validation, this.maxValidationWindows / prepared.length),
+          item.firstIndex,
+        ),
       );
     }
     if (used === 0) return undefined;

@@ -24,15 +24,22 @@ const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
 
 let selection: Promise<LstmBackendReport> | undefined;
 
+/** Fastest first; `cpu` is always tried last. */
+const DEFAULT_ORDER: readonly LstmBackendName[] = [LstmBackendName.native, LstmBackendName.wasm];
+
 /**
  * Picks the TensorFlow.js backend once per process: native `tensorflow` when `@tensorflow/tfjs-node`
- * loads, else `wasm`, else the JS `cpu` backend. Training is synchronous (`fit` of the forecaster
- * contract), so this asynchronous step runs at start-up in the entry points (CLI, benches, worker); a
- * model fitted without it trains on TensorFlow.js's default, the `cpu` backend. This module does no
- * logging and reads no environment: callers print the returned report.
+ * loads, else `wasm`, else the JS `cpu` backend (`prefer` narrows or reorders the first two, e.g.
+ * `["wasm"]` for a benchmark of the wasm backend). Training is synchronous (`fit` of the forecaster
+ * contract), so this asynchronous step runs at start-up in the entry points (CLI, benches); a model
+ * fitted without it trains on TensorFlow.js's default, the `cpu` backend. Later calls return the
+ * first selection whatever they prefer. This module does no logging and reads no environment:
+ * callers print the returned report.
  */
-export function initLstmBackend(): Promise<LstmBackendReport> {
-  selection ??= selectBackend();
+export function initLstmBackend(
+  prefer: readonly LstmBackendName[] = DEFAULT_ORDER,
+): Promise<LstmBackendReport> {
+  selection ??= selectBackend(prefer);
   return selection;
 }
 
@@ -41,32 +48,35 @@ export function lstmBackend(): string {
   return tf.getBackend();
 }
 
-async function selectBackend(): Promise<LstmBackendReport> {
+async function selectBackend(order: readonly LstmBackendName[]): Promise<LstmBackendReport> {
   const skipped: string[] = [];
-  try {
-    await import(NATIVE_PACKAGE);
-    if (await tf.setBackend(LstmBackendName.native)) return { backend: LstmBackendName.native, skipped };
-    skipped.push(`${LstmBackendName.native}: backend did not initialise`);
-  } catch (error) {
-    skipped.push(`${LstmBackendName.native}: ${firstLine(error)}`);
-  }
-  try {
-    const wasm = (await import(WASM_PACKAGE)) as { setWasmPaths: (prefix: string) => void };
-    const directory = wasmDirectory();
-    // The Node build finds its .wasm files next to itself; the explicit prefix also holds when a
-    // bundler or test runner has moved the JavaScript away from the package's dist/ directory.
-    if (directory !== undefined) wasm.setWasmPaths(directory);
-    if (await tf.setBackend(LstmBackendName.wasm)) {
-      await tf.ready();
-      return { backend: LstmBackendName.wasm, skipped };
+  for (const name of order) {
+    if (name === LstmBackendName.cpu) break;
+    try {
+      if (await tryBackend(name)) return { backend: name, skipped };
+      skipped.push(`${name}: backend did not initialise`);
+    } catch (error) {
+      skipped.push(`${name}: ${firstLine(error)}`);
     }
-    skipped.push(`${LstmBackendName.wasm}: backend did not initialise`);
-  } catch (error) {
-    skipped.push(`${LstmBackendName.wasm}: ${firstLine(error)}`);
   }
   await tf.setBackend(LstmBackendName.cpu);
   await tf.ready();
   return { backend: LstmBackendName.cpu, skipped };
+}
+
+async function tryBackend(name: Exclude<LstmBackendName, "cpu">): Promise<boolean> {
+  if (name === LstmBackendName.native) {
+    await import(NATIVE_PACKAGE);
+    return tf.setBackend(LstmBackendName.native);
+  }
+  const wasm = (await import(WASM_PACKAGE)) as { setWasmPaths: (prefix: string) => void };
+  const directory = wasmDirectory();
+  // The Node build finds its .wasm files next to itself; the explicit prefix also holds when a
+  // bundler or test runner has moved the JavaScript away from the package's dist/ directory.
+  if (directory !== undefined) wasm.setWasmPaths(directory);
+  if (!(await tf.setBackend(LstmBackendName.wasm))) return false;
+  await tf.ready();
+  return true;
 }
 
 /** Filesystem directory holding the wasm package's `.wasm` binaries (its `dist/`), when resolvable. */

@@ -60,7 +60,14 @@ export class LstmForecaster implements Forecaster {
         hiddenSize: this.options.hiddenSize,
         tail: values.slice(values.length - layout.chunks * layout.chunkSteps),
         nextIndex: firstIndex + values.length,
-        residualQuantiles: residualQuantiles(shape, result.weights, layout, values, split.validation, firstIndex),
+        residualQuantiles: residualQuantiles(
+          shape,
+          result.weights,
+          layout,
+          values,
+          split.validation,
+          firstIndex,
+        ),
         training: {
           epochs: result.epochs,
           bestEpoch: result.bestEpoch,
@@ -97,7 +104,10 @@ export function prepareSeries(series: Series): PreparedSeries {
 
 /** Seasonal naive (naive when the history is shorter than a season), noting why. */
 export function fallbackModel(prepared: PreparedSeries, period: number, reason: string): FittedModel {
-  const fitted = new SeasonalNaiveForecaster(Math.max(1, period)).fit({ values: prepared.values, stepSeconds: 1 });
+  const fitted = new SeasonalNaiveForecaster(Math.max(1, period)).fit({
+    values: prepared.values,
+    stepSeconds: 1,
+  });
   const state = fitted.toJSON();
   const notes = Array.isArray(state.notes) ? (state.notes as string[]) : [];
   return restoreSeasonalNaive({
@@ -114,6 +124,7 @@ export function trainingSettings(options: ResolvedLstmOptions): Parameters<typeo
     learningRate: options.learningRate,
     windowsPerEpoch: options.windowsPerEpoch,
     seed: options.seed,
+    trainableSkip: options.trainableSkip,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
 }

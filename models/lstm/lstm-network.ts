@@ -10,7 +10,7 @@ export interface LstmShape {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly skipSize: number;
-  /** Cycle (in steps) the skip starts out averaging over: output `k` starts as the mean of the inputs in its phase. */
+  /** Cycle (in steps) of the skip's starting point: output `k` starts as the latest input in its phase. */
   readonly skipPhase: number;
   readonly outputSize: number;
 }
@@ -59,8 +59,8 @@ export function weightShapes(shape: LstmShape): Record<keyof LstmWeights, [numbe
 
 /**
  * Seeded initial weights: Glorot-uniform input and output kernels, scaled-uniform recurrent kernel,
- * forget-gate bias 1 (Jozefowicz et al. 2015), and a skip that starts as the mean of the lookback's values in
- * the same phase (a seasonal average when the chunk is one season), so the network learns corrections to a sound
+ * forget-gate bias 1 (Jozefowicz et al. 2015), and a skip that starts as seasonal naive (each output step copies
+ * the latest input one `skipPhase` earlier), so the network learns corrections to a sound
  * baseline instead of the baseline itself.
  */
 export function initialWeights(shape: LstmShape, seed: number): LstmWeights {
@@ -73,9 +73,9 @@ export function initialWeights(shape: LstmShape, seed: number): LstmWeights {
   const skipKernel = new Float32Array(shape.skipSize * shape.outputSize);
   const phase = Math.max(1, Math.min(shape.skipPhase, shape.skipSize));
   for (let k = 0; k < shape.outputSize; k++) {
-    const inPhase: number[] = [];
-    for (let j = 0; j < shape.skipSize; j++) if ((shape.skipSize + k - j) % phase === 0) inPhase.push(j);
-    for (const j of inPhase) skipKernel[j * shape.outputSize + k] = 1 / inPhase.length;
+    // The most recent input in the same phase as output step k: seasonal naive.
+    const j = shape.skipSize - phase + (k % phase);
+    skipKernel[j * shape.outputSize + k] = 1;
   }
   return {
     kernel: uniform(shape.inputSize * gates, Math.sqrt(6 / (shape.inputSize + gates))),

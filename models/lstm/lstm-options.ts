@@ -41,6 +41,12 @@ export interface LstmForecasterOptions {
   readonly validationFraction?: number;
   /** Seed of the initial weights and the window shuffling. @defaultValue 42 */
   readonly seed?: number;
+  /**
+   * Whether the linear skip from the lookback to the output is trained. It starts as seasonal naive; one series' few hundred windows overfit its `lookback × horizon`
+   * weights, a pool of series does not.
+   * @defaultValue false for `LstmForecaster`, true for `GlobalLstmForecaster`
+   */
+  readonly trainableSkip?: boolean;
   /** Called after every training epoch (epoch, losses). */
   readonly onProgress?: (progress: LstmTrainingProgress) => void;
 }
@@ -59,6 +65,7 @@ export interface ResolvedLstmOptions {
   readonly windowsPerEpoch: number;
   readonly validationFraction: number;
   readonly seed: number;
+  readonly trainableSkip: boolean;
   readonly onProgress?: (progress: LstmTrainingProgress) => void;
 }
 
@@ -66,7 +73,8 @@ export interface ResolvedLstmOptions {
 export function resolveLstmOptions(options: LstmForecasterOptions): ResolvedLstmOptions {
   const problems: string[] = [];
   const integer = (field: string, value: number, min: number): number => {
-    if (!Number.isInteger(value) || value < min) problems.push(`${field} (${value}) must be an integer ≥ ${min}`);
+    if (!Number.isInteger(value) || value < min)
+      problems.push(`${field} (${value}) must be an integer ≥ ${min}`);
     return value;
   };
   const period = integer("period", options.period, 1);
@@ -93,6 +101,7 @@ export function resolveLstmOptions(options: LstmForecasterOptions): ResolvedLstm
     windowsPerEpoch: integer("windowsPerEpoch", options.windowsPerEpoch ?? 1200, 1),
     validationFraction: options.validationFraction ?? 0.2,
     seed: integer("seed", options.seed ?? 42, 0),
+    trainableSkip: options.trainableSkip ?? false,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
   if (!(resolved.learningRate > 0 && resolved.learningRate < 1)) {

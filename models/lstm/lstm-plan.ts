@@ -59,7 +59,10 @@ export function splitOrigins(layout: WindowLayout, length: number, validationFra
   const last = length - layout.horizonSteps;
   if (last < first) return { train: [], validation: [] };
   const count = last - first + 1;
-  const validationCount = Math.min(count, Math.max(MIN_VALIDATION_WINDOWS, Math.round(count * validationFraction)));
+  const validationCount = Math.min(
+    count,
+    Math.max(MIN_VALIDATION_WINDOWS, Math.round(count * validationFraction)),
+  );
   const firstValidation = last - validationCount + 1;
   const validation = range(firstValidation, last);
   const train = range(first, firstValidation - layout.horizonSteps);
@@ -102,7 +105,10 @@ export function residualQuantiles(
     }
   }
   return errors.map((_, k) => {
-    const pooled = errors.slice(Math.max(0, k - 2), k + 3).flat().sort((a, b) => a - b);
+    const pooled = errors
+      .slice(Math.max(0, k - 2), k + 3)
+      .flat()
+      .sort((a, b) => a - b);
     return RESIDUAL_PROBABILITIES.map((p) => quantile(pooled, p));
   });
 }
@@ -113,7 +119,9 @@ export function quantile(sorted: readonly number[], p: number): number {
   const position = Math.min(1, Math.max(0, p)) * (sorted.length - 1);
   const below = Math.floor(position);
   const fraction = position - below;
-  return (sorted[below] ?? 0) * (1 - fraction) + (sorted[Math.min(sorted.length - 1, below + 1)] ?? 0) * fraction;
+  return (
+    (sorted[below] ?? 0) * (1 - fraction) + (sorted[Math.min(sorted.length - 1, below + 1)] ?? 0) * fraction
+  );
 }
 
 /** Residual quantile at probability `p` from one row of {@link residualQuantiles}. */

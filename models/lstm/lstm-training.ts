@@ -1,7 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { ModelError, ModelErrorCode } from "../errors.js";
 import { SeededRandom } from "../math/seeded-random.js";
-import { initialWeights, WEIGHT_NAMES, weightShapes, type LstmShape, type LstmWeights } from "./lstm-network.js";
+import {
+  initialWeights,
+  WEIGHT_NAMES,
+  weightShapes,
+  type LstmShape,
+  type LstmWeights,
+} from "./lstm-network.js";
 import type { WindowBatch } from "./lstm-windows.js";
 
 /** One finished epoch, as reported to `onProgress`. */
@@ -23,6 +29,8 @@ export interface LstmTrainingSettings {
   /** Training windows drawn per epoch (a fresh seeded sample each epoch when there are more). */
   readonly windowsPerEpoch: number;
   readonly seed: number;
+  /** Whether the linear skip learns; when not, it stays the seasonal naive it starts as. */
+  readonly trainableSkip: boolean;
   readonly onProgress?: (progress: LstmTrainingProgress) => void;
 }
 
@@ -53,15 +61,21 @@ export function trainLstm(
   const random = new SeededRandom(settings.seed ^ 0x5eed);
   const initial = initialWeights(shape, settings.seed);
   const shapes = weightShapes(shape);
-  const variables = WEIGHT_NAMES.map((name) => tf.variable(tf.tensor(initial[name], shapes[name]), true));
+  const variables = WEIGHT_NAMES.map((name) => {
+    const value = tf.tensor(initial[name], shapes[name]);
+    const variable = tf.variable(value, name !== "skipKernel" || settings.trainableSkip);
+    value.dispose();
+    return variable;
+  });
   const optimizer = tf.train.adam(settings.learningRate);
   const data = toTensors(shape, train);
   const validationData = toTensors(shape, validation);
   let best = { loss: Infinity, epoch: 0, trainLoss: Infinity, weights: initial };
-  let epoch = 0;
+  let epochsRun = 0;
   try {
     const order = Array.from({ length: train.count }, (_, i) => i);
-    for (epoch = 1; epoch <= settings.maxEpochs; epoch++) {
+    for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
+      epochsRun = epoch;
       shuffle(order, random);
       const picked = order.slice(0, Math.min(order.length, settings.windowsPerEpoch));
       let lossSum = 0;
@@ -76,7 +90,7 @@ export function trainLstm(
           const loss = optimizer.minimize(
             () => tf.mean(tf.abs(tf.sub(targets, forward(shape, variables, sequences, skips)))),
             true,
-            variables,
+            variables.filter((variable) => variable.trainable),
           );
           return loss ?? tf.scalar(Number.NaN);
         });
@@ -86,14 +100,16 @@ export function trainLstm(
       }
       const trainLoss = lossSum / Math.max(1, lossCount);
       const validationLoss = tf.tidy(() =>
-        tf.mean(
-          tf.abs(
-            tf.sub(
-              validationData.targets,
-              forward(shape, variables, validationData.sequences, validationData.skips),
+        tf
+          .mean(
+            tf.abs(
+              tf.sub(
+                validationData.targets,
+                forward(shape, variables, validationData.sequences, validationData.skips),
+              ),
             ),
-          ),
-        ).dataSync(),
+          )
+          .dataSync(),
       )[0];
       settings.onProgress?.({
         epoch,
@@ -101,7 +117,8 @@ export function trainLstm(
         trainLoss,
         validationLoss: validationLoss ?? Number.NaN,
       });
-      if (!Number.isFinite(trainLoss) || validationLoss === undefined || !Number.isFinite(validationLoss)) break;
+      if (!Number.isFinite(trainLoss) || validationLoss === undefined || !Number.isFinite(validationLoss))
+        break;
       if (validationLoss < best.loss) {
         best = { loss: validationLoss, epoch, trainLoss, weights: snapshot(variables) };
       } else if (epoch - best.epoch >= settings.patience) {
@@ -111,11 +128,15 @@ export function trainLstm(
   } finally {
     optimizer.dispose();
     for (const variable of variables) variable.dispose();
-    for (const tensor of [...Object.values(data), ...Object.values(validationData)]) tensor.dispose();
+    for (const set of [data, validationData]) {
+      set.sequences.dispose();
+      set.skips.dispose();
+      set.targets.dispose();
+    }
   }
   return {
     weights: best.weights,
-    epochs: Math.min(epoch, settings.maxEpochs),
+    epochs: epochsRun,
     bestEpoch: best.epoch,
     trainLoss: best.trainLoss,
     validationLoss: best.loss,
@@ -148,14 +169,15 @@ function forward(
   if (!kernel || !recurrentKernel || !bias || !outputKernel || !outputBias || !skipKernel) {
     throw new ModelError(ModelErrorCode.fitFailed, "lstm: network variables are missing");
   }
-  const rows = sequences.shape[0] ?? 0;
+  const rows = sequences.shape[0];
   const steps = tf.unstack(sequences, 1);
   let hidden: tf.Tensor = tf.zeros([rows, shape.hiddenSize]);
   let cell: tf.Tensor = tf.zeros([rows, shape.hiddenSize]);
   for (const step of steps) {
     const z = tf.add(tf.add(tf.matMul(step, kernel), tf.matMul(hidden, recurrentKernel)), bias);
     const [input, forget, candidate, output] = tf.split(z, 4, 1);
-    if (!input || !forget || !candidate || !output) throw new ModelError(ModelErrorCode.fitFailed, "lstm: gate split did not give 4 tensors");
+    if (!input || !forget || !candidate || !output)
+      throw new ModelError(ModelErrorCode.fitFailed, "lstm: gate split did not give 4 tensors");
     cell = tf.add(tf.mul(tf.sigmoid(forget), cell), tf.mul(tf.sigmoid(input), tf.tanh(candidate)));
     hidden = tf.mul(tf.sigmoid(output), tf.tanh(cell));
   }

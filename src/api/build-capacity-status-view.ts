@@ -48,8 +48,10 @@ export function buildCapacityStatusView(input: CapacityStatusViewInput): Capacit
 
 /** The view without its time series (what `GET /api/v1/capacity` lists). */
 export function capacityTargetSummary(view: CapacityTargetView): CapacityTargetSummaryView {
-  const { usage: _usage, forecast: _forecast, ...summary } = view;
-  return summary;
+  const summary: { -readonly [K in keyof CapacityTargetView]?: CapacityTargetView[K] } = { ...view };
+  delete summary.usage;
+  delete summary.forecast;
+  return summary as CapacityTargetSummaryView;
 }
 
 function targetView(

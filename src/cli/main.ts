@@ -23,12 +23,14 @@ Usage:
       simulated cluster for N ticks instead (0: skip), printing decisions live, and exit.
   presage serve [--port N] [--host 127.0.0.1] [--targets 1] [--model auto] [--extra-model snaive]
                 [--seed 42] [--tick-ms 1000] [--mode active|shadow] [--rate-limit 100]
-                [--config <file>] [--log-level warn]
+                [--config <file>] [--kubeconfig <file>] [--log-level warn]
       The HTTP API (/api/v1, OpenAPI at /docs) and dashboard on embedded defaults: N
       synthetic workloads trained in-process, the scaler loop on a simulated cluster
       (1 tick = 5 simulated minutes). Port: --port, $PORT, api.port, else 8080 (0: any).
       Tokens: the config's api section, PRESAGE_API_TOKENS (name:role:token,…), else a
       read and an admin token generated for this run and printed. Until SIGINT/SIGTERM.
+      A remediation: section in the config mounts the Alertmanager webhook and runbooks
+      (Kubernetes via --kubeconfig, else the pod's ServiceAccount or $KUBECONFIG).
   presage eval forecast --train <train.csv> --test <test.csv> --season <m> --horizon <h>
                         [--models auto,ets,theta,snaive,…] [--limit N] [--json out.json]
                         [--step-seconds S]   (default: inferred from M4 season/horizon pairs)

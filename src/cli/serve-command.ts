@@ -8,6 +8,7 @@ import { CONFIG_ENV, loadConfigFile, type ResolvedConfig } from "../config/presa
 import { isModelName, MODEL_NAMES } from "../../training/model-catalog.js";
 import { CliError } from "./cli-error.js";
 import { parseCliArgs } from "./parse-cli-args.js";
+import { remediationNotConfiguredPlugin, ServeRemediation } from "./serve-remediation.js";
 
 /** Flags of `presage serve`, checked. */
 export interface ServeOptions {
@@ -24,6 +25,8 @@ export interface ServeOptions {
   /** Requests per second per token; undefined: from config, else the default. */
   readonly rateLimit?: number;
   readonly configPath?: string;
+  /** From --kubeconfig: credentials for remediation's actions; undefined: the pod's ServiceAccount or `$KUBECONFIG`. */
+  readonly kubeconfigPath?: string;
   readonly logLevel: "silent" | "error" | "warn" | "info";
 }
 
@@ -38,6 +41,7 @@ const SERVE_FLAGS = {
   mode: { type: "string", default: "active" },
   "rate-limit": { type: "string" },
   config: { type: "string" },
+  kubeconfig: { type: "string" },
   "log-level": { type: "string", default: "warn" },
 } as const;
 
@@ -95,6 +99,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     mode: values.mode as "shadow" | "active",
     ...(rateLimit === undefined ? {} : { rateLimit }),
     ...(configPath === undefined ? {} : { configPath }),
+    ...(values.kubeconfig === undefined ? {} : { kubeconfigPath: values.kubeconfig }),
     logLevel: logLevel as ServeOptions["logLevel"],
   };
 }
@@ -143,7 +148,20 @@ export async function serveEmbedded(options: ServeOptions, config?: ResolvedConf
   process.on("SIGTERM", onSignal);
   let service: EmbeddedService | undefined;
   let app: FastifyInstance | undefined;
+  let remediation: ServeRemediation | undefined;
   try {
+    // Remediation first: a runbook or credential problem stops start-up before any training.
+    if (config?.remediation !== undefined) {
+      remediation = await ServeRemediation.start({
+        config,
+        ...(options.configPath === undefined ? {} : { configSource: options.configPath }),
+        ...(options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath }),
+        log: (line) => {
+          if (options.logLevel === "info" || options.logLevel === "warn") process.stderr.write(`${line}\n`);
+        },
+      });
+      for (const line of remediation.summary) out.write(`presage serve: remediation: ${line}\n`);
+    }
     out.write(
       `presage serve: training ${options.targets} synthetic workload${options.targets === 1 ? "" : "s"} ` +
         `(seed ${options.seed}; shop.web with ${options.model}${options.targets > 1 ? `, the others with ${options.extraModel}` : ""})…\n`,
@@ -182,9 +200,10 @@ export async function serveEmbedded(options: ServeOptions, config?: ResolvedConf
           : {}),
       },
       bodyLimitBytes: api?.bodyLimitBytes ?? API_DEFAULTS.bodyLimitBytes,
-      metrics: service.metrics,
+      metrics: [...service.metrics, ...(remediation?.metrics ?? [])],
       logLevel: options.logLevel,
       version: codeVersion(),
+      plugins: [remediation?.plugin ?? remediationNotConfiguredPlugin],
     });
     const listenPort = options.port ?? api?.port ?? API_DEFAULTS.port;
     // The embedded demo listens on loopback unless told otherwise; a config's api section means a deployment.
@@ -206,6 +225,11 @@ export async function serveEmbedded(options: ServeOptions, config?: ResolvedConf
     out.write(`presage: serving API and dashboard on ${base}\n`);
     if (readToken !== undefined) out.write(`presage: read token: ${readToken.token}\n`);
     if (adminToken !== undefined) out.write(`presage: admin token: ${adminToken.token}\n`);
+    out.write(
+      remediation === undefined
+        ? `presage: remediation: not configured (no remediation: section in --config)\n`
+        : `presage: remediation: Alertmanager webhook POST ${base}api/v1/alerts/alertmanager\n`,
+    );
     out.write(`presage: dashboard: ${base}${readToken === undefined ? "" : `#token=${readToken.token}`}\n`);
     out.write(`presage: API docs: ${base}docs — press Ctrl-C to stop\n`);
     if (!stopRequested()) {
@@ -215,7 +239,16 @@ export async function serveEmbedded(options: ServeOptions, config?: ResolvedConf
     }
     out.write("presage: stopping…\n");
   } finally {
+    // Stop accepting first (Alertmanager retries undelivered alerts), then let remediation finish or
+    // hand back its work and flush its outbox, then stop the embedded service.
     await app?.close();
+    if (remediation !== undefined) {
+      const stopped = await remediation.stop();
+      out.write(
+        `presage: remediation stopped: ${stopped.finished} running remediation${stopped.finished === 1 ? "" : "s"} finished, ` +
+          `${stopped.handedBack.length} handed back to a human, ${stopped.pendingNotifications} notification${stopped.pendingNotifications === 1 ? "" : "s"} still queued\n`,
+      );
+    }
     if (service !== undefined) {
       await service.stop();
       const hpa = service.cluster.hpa(service.fleet.workloads[0]!.hpa);

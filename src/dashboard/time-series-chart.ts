@@ -151,6 +151,8 @@ export class TimeSeriesChart {
     ctx.save();
     ctx.font = `${Math.round(11 * ratio)}px system-ui, sans-serif`;
     ctx.textBaseline = "top";
+    // uPlot leaves its axes' alignment on the context; labels are placed from their left edge.
+    ctx.textAlign = "left";
     ctx.lineWidth = ratio;
     markers.forEach((marker, index) => {
       const x = Math.round(plot.valToPos(marker.atMs / 1000, "x", true));

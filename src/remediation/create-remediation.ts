@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { KubernetesActuator } from "../scaler/kubernetes/kubernetes-actuator.js";
 import { PrometheusMetricSource } from "../sources/prometheus-metric-source.js";
 import { AlertmanagerSilences } from "./alerting/alertmanager-silences.js";
 import type { PromqlProbe } from "./execution/action-runner.js";
@@ -7,6 +8,7 @@ import { RoutingActionRunner } from "./execution/http-hook-runner.js";
 import { MetricSourcePromqlProbe } from "./execution/metric-source-promql-probe.js";
 import { RemediationEngine } from "./execution/remediation-engine.js";
 import { KubernetesActions } from "./kubernetes/kubernetes-actions.js";
+import { ScalerFloorActions } from "./kubernetes/scaler-floor-actions.js";
 import { RemediationMetrics } from "./ledger/remediation-metrics.js";
 import { NotificationOutbox } from "./notifications/notification-outbox.js";
 import type { ResolvedRemediationConfig } from "./remediation-config.js";
@@ -28,9 +30,19 @@ export interface CreateRemediationOptions {
     readonly bearerToken?: string;
     readonly headers?: Readonly<Record<string, string>>;
     readonly timeoutMs?: number;
+    /**
+     * Step of the verifier's lookup query (`MetricSourcePromqlProbe`): ranges align down to it, so the
+     * newest value read can be up to one step old. @defaultValue 15
+     */
+    readonly probeStepSeconds?: number;
   };
   /** @defaultValue none */
   readonly log?: (line: string) => void;
+  /**
+   * The engine's waits between verification checks; a shutdown makes it reject so running
+   * remediations stop waiting and can be handed back. @defaultValue a real timer
+   */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Everything remediation needs at run time, wired; `close()` stops the outbox and the store. */
@@ -77,6 +89,9 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
         timeoutMs: options.prometheus.timeoutMs,
         aggregate: "max",
       }),
+      options.prometheus.probeStepSeconds === undefined
+        ? {}
+        : { stepSeconds: options.prometheus.probeStepSeconds },
     );
   }
   const holder: { engine?: RemediationEngine } = {};
@@ -88,7 +103,12 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
   const engine = new RemediationEngine({
     store,
     runbooks,
-    actions: new RoutingActionRunner(kubernetes),
+    actions: new RoutingActionRunner(
+      kubernetes,
+      undefined,
+      // raise-scaler-floor writes as the scaler does (baseline annotation), so the scaler restores it.
+      new ScalerFloorActions(new KubernetesActuator({ kubeConfig: options.kubeConfig })),
+    ),
     rollout: kubernetes,
     ...(promql === undefined ? {} : { promql }),
     ...(config.alertmanager === undefined
@@ -114,6 +134,7 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
       ? {}
       : { ledgerUrl: (id: string) => `${ledgerBase}/api/v1/remediation/incidents/${id}` }),
     ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
   });
   const fromFile =
     config.webhook.tokenFile === undefined

@@ -16,6 +16,8 @@ export const RemediationErrorCode = {
   notAwaitingApproval: "PRESAGE_REMEDIATION_NOT_AWAITING_APPROVAL",
   /** Alertmanager's silences could not be read. */
   silencesUnavailable: "PRESAGE_REMEDIATION_SILENCES_UNAVAILABLE",
+  /** This server runs no remediation (no `remediation:` section in its config): 404 on its routes. */
+  notConfigured: "PRESAGE_REMEDIATION_NOT_CONFIGURED",
 } as const;
 export type RemediationErrorCode = (typeof RemediationErrorCode)[keyof typeof RemediationErrorCode];
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,20 +27,24 @@ const FAULTS_PER_TYPE = 5;
 describe("chaos: shipped runbooks heal injected faults end to end", () => {
   let env: ChaosEnvironment;
   let report: ChaosReport;
-  const lines: string[] = [];
+  const LOG = join("test-output", "chaos-remediation.log");
+  const log = (line: string): void => {
+    appendFileSync(LOG, `${new Date().toISOString()} ${line}\n`);
+  };
 
   beforeAll(async () => {
+    mkdirSync("test-output", { recursive: true });
+    writeFileSync(LOG, "");
     env = await startChaosEnvironment({
       topology: CHAOS_TOPOLOGY,
       ...(process.env.CHAOS_RULES_FILE === undefined ? {} : { rulesFile: process.env.CHAOS_RULES_FILE }),
-      log: (line) => lines.push(`${new Date().toISOString()} ${line}`),
+      log,
     });
     report = await runChaosCampaign(env, {
       faultsPerType: FAULTS_PER_TYPE,
-      log: (line) => lines.push(`${new Date().toISOString()} ${line}`),
+      log,
     });
     await writeChaosReport(REPORT, report);
-    await writeFile(join("test-output", "chaos-remediation.log"), `${lines.join("\n")}\n`);
     console.log(`${formatChaosTable(report)}\nper-fault results: ${REPORT}`);
   }, 420_000);
 

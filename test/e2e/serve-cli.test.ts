@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { signalAndWait } from "../support/signal-child.js";
@@ -105,6 +106,36 @@ describe("presage serve", () => {
     await signalAndWait(served.child, "SIGTERM");
     expect(await served.exited).toBe(0);
     expect(served.stdout()).toContain("presage: stopped; baseline minReplicas restored (shop.web: 2)");
+  });
+
+  it("plans capacity on synthetic cluster usage, says tickets are not sent, and serves it", async () => {
+    served = await startServing(["serve", "--port", "0", "--model", "snaive", "--tick-ms", "0"]);
+    const out = served.stdout();
+    expect(out).toMatch(
+      /^presage serve: capacity cluster\.cpu\/cpu: runway p50 .*, p90 \d{4}-\d{2}-\d{2} \(\d+ d\); ticket open$/m,
+    );
+    expect(out).toMatch(/^presage serve: capacity cluster\.memory\/memory: runway .*; ticket none$/m);
+    const stateFile =
+      /^presage serve: capacity tickets are recorded in (\S+), not sent \(embedded mode has no ticket sinks\)$/m.exec(
+        out,
+      )?.[1];
+    expect(stateFile).toMatch(/presage-capacity-.*capacity-state\.json$/);
+    expect(existsSync(stateFile!)).toBe(true);
+    const readToken = /^presage: read token: (\S+)$/m.exec(out)?.[1];
+    const capacity = await fetch(new URL("/api/v1/capacity/cluster.cpu?historyDays=30", served.baseUrl), {
+      headers: { authorization: `Bearer ${readToken!}` },
+    });
+    expect(capacity.status).toBe(200);
+    const body = (await capacity.json()) as {
+      resources: { fingerprint: string; usage: { values: unknown[] }; forecast: { p50: number[] } }[];
+    };
+    expect(body.resources.map((view) => view.fingerprint)).toEqual(["cluster.cpu/cpu"]);
+    expect(body.resources[0]!.usage.values).toHaveLength(30);
+    expect(body.resources[0]!.forecast.p50).toHaveLength(180);
+    await signalAndWait(served.child, "SIGTERM");
+    expect(await served.exited).toBe(0);
+    // The run's temporary capacity state goes with it.
+    expect(existsSync(stateFile!)).toBe(false);
   });
 
   it("uses the tokens of PRESAGE_API_TOKENS and prints none", async () => {

@@ -74,6 +74,8 @@ export interface FaultResult {
   /** Other incidents of the same alert and target during the fault (re-fires). */
   readonly extraIncidents: number;
   readonly detail?: string;
+  /** The incident's timeline, seconds after the injection. */
+  readonly timeline: readonly string[];
 }
 
 /** The unfixable fault: persistent errors on several Deployments open the breaker and page. */
@@ -360,6 +362,13 @@ async function runFault(
     reverted: incident?.reverted ?? false,
     extraIncidents,
     ...(escalated?.type === "escalated" ? { detail: escalated.reason } : {}),
+    timeline: (incident?.timeline ?? []).map((event) => {
+      const at = `+${((event.atMs - injectedAtMs) / 1000).toFixed(1)}s ${event.type}`;
+      const step = "step" in event ? ` step ${event.step + 1}` : "";
+      const detail =
+        "detail" in event ? `: ${event.detail}` : "reason" in event ? `: ${event.reason}` : "";
+      return `${at}${step}${detail}`;
+    }),
   };
   log(
     `chaos: ${lane.type} #${round + 1} on ${target}: ${outcome}${result.mttrMs === undefined ? "" : ` in ${(result.mttrMs / 1000).toFixed(1)} s`} (${result.actions.join(", ") || "no action"})`,

@@ -280,7 +280,7 @@ export class ChaosClusterController {
   /** A deploy (`kubectl set image`): a new revision with `registry.example/demo:<version>`. */
   deploy(namespace: string, name: string, version: string): void {
     this.options.standIn.mutate(kubePaths.deployment(namespace, name), (deployment) => {
-      const container = firstContainer(deployment.spec);
+      const container = firstContainer(record(deployment.spec).template);
       container.image = `registry.example/demo:${version}`;
     });
   }

@@ -79,6 +79,8 @@ export interface ChaosPresageOptions {
   readonly receiverUrl: string;
   /** `remediation.guards` of the run (durations already time-scaled). */
   readonly guards: Record<string, unknown>;
+  /** Step of the verifier's PromQL lookups (15 s in production). @defaultValue 15 */
+  readonly probeStepSeconds?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -128,7 +130,11 @@ export async function startChaosPresage(options: ChaosPresageOptions): Promise<C
   const remediation = await createRemediation({
     config,
     kubeConfig: kubeConfigFor(options.standIn),
-    prometheus: { url: options.prometheusUrl, timeoutMs: 5000 },
+    prometheus: {
+      url: options.prometheusUrl,
+      timeoutMs: 5000,
+      ...(options.probeStepSeconds === undefined ? {} : { probeStepSeconds: options.probeStepSeconds }),
+    },
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const plugin: ApiPlugin = (app, context) =>

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -116,6 +116,29 @@ describe("embedded capacity planning (synthetic usage, the real planner, a file 
     expect(next.targets[0]!.lastObservedDay).toBe("2026-11-30");
     expect(next.targets[0]!.usage.timesMs.at(-1)).toBe(Date.UTC(2026, 10, 30));
     expect(next.targets[0]!.ticket?.generation).toBe(1);
+  });
+
+  it("serves the last plan when a re-plan fails, and says why in its readiness check", async () => {
+    const stateFile = capacity.stateFile;
+    const saved = await readFile(stateFile, "utf8");
+    const last = await capacity.status();
+    await rm(stateFile);
+    await mkdir(stateFile); // the store can no longer read or replace it
+    try {
+      now = NOW_MS + 2 * DAY_MS;
+      expect(await capacity.status()).toBe(last);
+      expect(capacity.check()).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(/capacity planning failed/),
+      });
+      expect(lines.at(-1)).toMatch(/capacity planning failed/);
+    } finally {
+      await rm(stateFile, { recursive: true });
+      await writeFile(stateFile, saved);
+    }
+    const recovered = await capacity.status();
+    expect(recovered.plannedAtMs).toBe(NOW_MS + 2 * DAY_MS);
+    expect(capacity.check().detail).not.toMatch(/failed/);
   });
 
   it("generates the same history from the same seed whatever the range asked, and another from another seed", async () => {

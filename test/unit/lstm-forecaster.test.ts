@@ -35,8 +35,8 @@ function meanAbsoluteError(actual: readonly number[], forecast: readonly number[
 }
 
 function lstmState(model: FittedModel): LstmState {
-  expect(model).toBeInstanceOf(FittedLstm);
-  return (model as FittedLstm).toJSON();
+  if (!(model instanceof FittedLstm)) throw new Error(`expected a fitted LSTM, got ${model.name}`);
+  return model.toJSON();
 }
 
 describe("LstmForecaster", () => {
@@ -49,7 +49,7 @@ describe("LstmForecaster", () => {
     expect(["tensorflow", "wasm", "cpu"]).toContain(report.backend);
     expect(lstmBackend()).toBe(report.backend);
     const fitted = new LstmForecaster(small).fit({ values: seasonal(24 * 14, 1), stepSeconds: 3600 });
-    expect((fitted as FittedLstm).training.backend).toBe(report.backend);
+    expect(lstmState(fitted).training.backend).toBe(report.backend);
   });
 
   it("learns a clean seasonal pattern better than the naive forecast", () => {
@@ -79,7 +79,9 @@ describe("LstmForecaster", () => {
   it("restores from JSON with weights and predicts exactly the same", () => {
     const fitted = new LstmForecaster(small).fit({ values: seasonal(24 * 14, 4), stepSeconds: 3600 });
     const restored = restoreModel(JSON.parse(JSON.stringify(fitted.toJSON())) as LstmState);
-    expect(restored.predict(60, { levels: [50, 80, 95] })).toEqual(fitted.predict(60, { levels: [50, 80, 95] }));
+    expect(restored.predict(60, { levels: [50, 80, 95] })).toEqual(
+      fitted.predict(60, { levels: [50, 80, 95] }),
+    );
   });
 
   it("is reproducible with the same seed and differs with another", () => {
@@ -162,7 +164,9 @@ describe("global LSTM", () => {
     const fitted = fitGlobal(series, small);
     const states = fitted.map(lstmState);
     expect(states.every((state) => state.mode === "global" && state.training.series === 4)).toBe(true);
-    expect(states.every((state) => JSON.stringify(state.weights) === JSON.stringify(states[0]?.weights))).toBe(true);
+    expect(
+      states.every((state) => JSON.stringify(state.weights) === JSON.stringify(states[0]?.weights)),
+    ).toBe(true);
     fitted.forEach((model, i) => {
       const level = 10 ** i;
       const mean = model.predict(24).mean;

@@ -69,7 +69,8 @@ export function rollForwardBacktest(
   }
   const fitted = model.update(values.slice(firstOrigin + (count - 1) * horizonSteps));
   const scored = folds.filter((fold) => Number.isFinite(fold.mase));
-  const mase = scored.length === 0 ? Infinity : scored.reduce((sum, fold) => sum + fold.mase, 0) / scored.length;
+  const mase =
+    scored.length === 0 ? Infinity : scored.reduce((sum, fold) => sum + fold.mase, 0) / scored.length;
   return { backtest: { folds, mase, failures }, fitted };
 }
 

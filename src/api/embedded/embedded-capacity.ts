@@ -35,6 +35,13 @@ export interface EmbeddedCapacityOptions {
    * has predictions whose days have passed and tickets have a history. @defaultValue [182, 91]
    */
   readonly pastRunsDaysAgo?: readonly number[];
+  /**
+   * After a failed re-plan, the last plan is served without trying again for this long (real time),
+   * so a broken state file does not cost a planner run per request. @defaultValue 30000
+   */
+  readonly retryDelayMs?: number;
+  /** Real clock of the retry delay. @defaultValue `performance.now` */
+  readonly realNowMs?: () => number;
 }
 
 const UNITS: ReadonlyMap<string, string> = new Map([
@@ -65,6 +72,8 @@ export class EmbeddedCapacity {
   private viewDayMs = Number.NEGATIVE_INFINITY;
   private planning: Promise<CapacityStatusView> | undefined;
   private lastFailure: string | undefined;
+  /** Real time before which a failed re-plan is not retried. */
+  private retryAtRealMs = Number.NEGATIVE_INFINITY;
   private runs = 0;
 
   constructor(private readonly options: EmbeddedCapacityOptions) {
@@ -109,6 +118,10 @@ export class EmbeddedCapacity {
     });
   }
 
+  private realNowMs(): number {
+    return (this.options.realNowMs ?? (() => performance.now()))();
+  }
+
   /** Where tickets, outbox and ledger are kept. */
   get stateFile(): string {
     return this.config.stateFile;
@@ -138,7 +151,12 @@ export class EmbeddedCapacity {
   /** The view as last planned; plans first when simulated time has reached a later UTC day. */
   status(): Promise<CapacityStatusView> {
     const nowMs = this.options.nowMs();
-    if (this.view !== undefined && utcDayStart(nowMs) <= this.viewDayMs) return Promise.resolve(this.view);
+    if (
+      this.view !== undefined &&
+      (utcDayStart(nowMs) <= this.viewDayMs || this.realNowMs() < this.retryAtRealMs)
+    ) {
+      return Promise.resolve(this.view);
+    }
     this.planning ??= this.plan(nowMs).finally(() => {
       this.planning = undefined;
     });
@@ -161,15 +179,16 @@ export class EmbeddedCapacity {
     });
   }
 
-  /** Readiness: whether the last plan worked. */
+  /**
+   * Readiness: ready once a plan exists. A later failed re-plan keeps it ready (the last plan is still
+   * served) and says so in the detail; capacity planning alone should not take the API out of service.
+   */
   check(): DependencyCheck {
-    return this.lastFailure === undefined
-      ? {
-          name: "capacity planner",
-          ok: this.view !== undefined,
-          detail: `${this.runs} runs; state ${this.stateFile}`,
-        }
-      : { name: "capacity planner", ok: false, detail: this.lastFailure };
+    return {
+      name: "capacity planner",
+      ok: this.view !== undefined,
+      detail: this.lastFailure ?? `${this.runs} runs; state ${this.stateFile}`,
+    };
   }
 
   private async plan(nowMs: number): Promise<CapacityStatusView> {
@@ -199,6 +218,7 @@ export class EmbeddedCapacity {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.lastFailure = `capacity planning failed: ${message}`;
+      this.retryAtRealMs = this.realNowMs() + (this.options.retryDelayMs ?? 30_000);
       this.log(this.lastFailure);
       // Serve the last plan rather than nothing; with none, the route answers 503.
       if (this.view !== undefined) return this.view;

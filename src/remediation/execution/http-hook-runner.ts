@@ -67,11 +67,16 @@ export class HttpHookRunner implements ActionRunner {
   }
 }
 
-/** Routes each action to the runner of its kind: http-hook to one, everything else to the other. */
+/**
+ * Routes each action to the runner of its kind: http-hook to `hooks`, raise-scaler-floor to `floors`
+ * (the scaler's actuator), everything else to `kubernetes`.
+ */
 export class RoutingActionRunner implements ActionRunner {
   constructor(
     private readonly kubernetes: ActionRunner,
     private readonly hooks: ActionRunner = new HttpHookRunner(),
+    /** @defaultValue none: raise-scaler-floor steps fail ("not configured") */
+    private readonly floors?: ActionRunner,
   ) {}
 
   prepare(action: RemediationAction): Promise<PreparedAction> {
@@ -87,6 +92,15 @@ export class RoutingActionRunner implements ActionRunner {
   }
 
   private pick(action: RemediationAction): ActionRunner {
+    if (action.kind === ActionKind.raiseScalerFloor) {
+      if (this.floors === undefined) {
+        throw new RemediationError(
+          RemediationErrorCode.actionFailed,
+          `${action.kind} needs the scaler's actuator, and none is configured here`,
+        );
+      }
+      return this.floors;
+    }
     return action.kind === ActionKind.httpHook ? this.hooks : this.kubernetes;
   }
 }

@@ -1,7 +1,13 @@
 import { deliveryKey, incidentIdOf, type ReceivedAlert } from "../alerting/alertmanager-payload.js";
 import type { SilenceSource } from "../alerting/alertmanager-silences.js";
 import type { Silence } from "../alerting/silence.js";
-import type { IncidentEvent, IncidentEventBody, StepSummary } from "../ledger/incident-event.js";
+import type {
+  IncidentEvent,
+  IncidentEventBody,
+  PredictionMark,
+  PredictionOutcome,
+  StepSummary,
+} from "../ledger/incident-event.js";
 import { foldIncident, IncidentState, type Incident } from "../ledger/incident.js";
 import type { RemediationMetrics } from "../ledger/remediation-metrics.js";
 import { computeRemediationStats, type RemediationStats } from "../ledger/remediation-stats.js";
@@ -99,7 +105,8 @@ export class RemediationEngine {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly log: (line: string) => void;
-  private readonly running = new Set<Promise<void>>();
+  /** Remediations running in this process, with their incident. */
+  private readonly running = new Map<Promise<void>, string>();
   private readonly defaultMode: RunbookMode;
   private runbooks: readonly Runbook[];
 
@@ -123,9 +130,48 @@ export class RemediationEngine {
     return receipts;
   }
 
+  /**
+   * Handles a prediction of the failure predictor as one firing alert — the same claim, runbook
+   * matching, guards, executor and ledger — with the incident marked preventive (a `predicted` event
+   * after `received`). When the prediction names a runbook, only that runbook is considered (it must
+   * still match the alert's alertname, severity and matchers).
+   */
+  async receivePrediction(alert: ReceivedAlert, prediction: PredictionMark): Promise<AlertReceipt> {
+    return this.receiveOne(alert, prediction);
+  }
+
+  /**
+   * Records a preventive incident's verdict once (across replicas: claimed in the store) and counts it
+   * in `presage_prediction_{prevented,missed}_total`. False when it was already recorded or the
+   * incident is not preventive.
+   */
+  async recordPredictionOutcome(
+    incidentId: string,
+    outcome: PredictionOutcome,
+    detail: string,
+  ): Promise<boolean> {
+    const incident = await this.incident(incidentId);
+    if (incident?.prediction === undefined || incident.predictionOutcome !== undefined) return false;
+    if (!(await this.options.store.claimDelivery(`prediction-judged:${incidentId}`, this.deliveryTtlMs()))) {
+      return false;
+    }
+    await this.append(incidentId, { type: "prediction-judged", outcome, detail });
+    const counter =
+      outcome === "prevented"
+        ? this.options.metrics?.predictionsPrevented
+        : this.options.metrics?.predictionsMissed;
+    counter?.inc({ prediction: incident.prediction.name });
+    return true;
+  }
+
   /** Waits until no remediation runs in this process. */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running.keys()]);
+  }
+
+  /** Incidents whose remediation runs in this process now (what a shutdown must finish or hand back). */
+  inFlight(): string[] {
+    return [...new Set(this.running.values())];
   }
 
   /** One incident, or undefined. */
@@ -241,7 +287,7 @@ export class RemediationEngine {
     return { incident, runbook, alert: received.alert };
   }
 
-  private async receiveOne(alert: ReceivedAlert): Promise<AlertReceipt> {
+  private async receiveOne(alert: ReceivedAlert, prediction?: PredictionMark): Promise<AlertReceipt> {
     const incidentId = incidentIdOf(alert);
     const key = deliveryKey(alert);
     if (!(await this.options.store.claimDelivery(key, this.deliveryTtlMs()))) {
@@ -250,7 +296,7 @@ export class RemediationEngine {
       return { incidentId, fingerprint: alert.fingerprint, outcome: "duplicate" };
     }
     try {
-      return await this.handleClaimed(alert, incidentId);
+      return await this.handleClaimed(alert, incidentId, prediction);
     } catch (error) {
       // Not recorded (the store failed): give the claim back so Alertmanager's retry of this delivery
       // (the webhook answers 503) is handled instead of being taken for a duplicate.
@@ -261,7 +307,11 @@ export class RemediationEngine {
     }
   }
 
-  private async handleClaimed(alert: ReceivedAlert, incidentId: string): Promise<AlertReceipt> {
+  private async handleClaimed(
+    alert: ReceivedAlert,
+    incidentId: string,
+    prediction?: PredictionMark,
+  ): Promise<AlertReceipt> {
     const base = { incidentId, fingerprint: alert.fingerprint };
     const metrics = this.options.metrics;
     if (alert.status === "resolved") {
@@ -274,7 +324,12 @@ export class RemediationEngine {
     }
     metrics?.alerts.inc({ outcome: "received" });
     await this.append(incidentId, { type: "received", alert });
-    const matched = selectRunbook(alert, this.runbooks);
+    if (prediction !== undefined) await this.append(incidentId, { type: "predicted", prediction });
+    const candidates =
+      prediction?.runbook === undefined
+        ? this.runbooks
+        : this.runbooks.filter((runbook) => runbook.name === prediction.runbook);
+    const matched = selectRunbook(alert, candidates);
     const mode = matched?.mode ?? this.defaultMode;
     const silences =
       matched === undefined || mode === "dry-run" || this.options.silences === undefined
@@ -284,7 +339,7 @@ export class RemediationEngine {
             (error: unknown) => ({ unavailable: errorMessage(error) }),
           );
     const guards = matched === undefined ? undefined : await this.options.store.readGuards();
-    const plan = planRemediation(alert, this.runbooks, {
+    const plan = planRemediation(alert, candidates, {
       nowMs: this.now(),
       defaultMode: this.defaultMode,
       maintenanceWindows: this.options.maintenanceWindows ?? [],
@@ -326,7 +381,7 @@ export class RemediationEngine {
           return { ...base, outcome: "awaiting-approval", runbook: plan.runbook };
         }
         await this.append(incidentId, { type: "matched", runbook: plan.runbook, mode: plan.mode, steps });
-        const runbook = this.runbooks.find((candidate) => candidate.name === plan.runbook)!;
+        const runbook = candidates.find((candidate) => candidate.name === plan.runbook)!;
         this.launch(incidentId, alert, runbook, plan.steps);
         return { ...base, outcome: "acting", runbook: plan.runbook };
       }
@@ -343,7 +398,7 @@ export class RemediationEngine {
     const run = this.execute(incidentId, alert, runbook, steps).catch((error: unknown) => {
       this.log(`incident ${incidentId}: remediation stopped by an unexpected error: ${errorMessage(error)}`);
     });
-    this.running.add(run);
+    this.running.set(run, incidentId);
     void run.finally(() => this.running.delete(run));
   }
 

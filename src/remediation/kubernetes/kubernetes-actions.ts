@@ -46,7 +46,11 @@ export interface KubernetesActionsOptions {
   readonly sleep?: Sleep;
 }
 
-type KubernetesAction = Exclude<RemediationAction, { kind: typeof ActionKind.httpHook }>;
+/** Actions on workloads; http-hook and raise-scaler-floor (the scaler's actuator) run elsewhere. */
+type KubernetesAction = Exclude<
+  RemediationAction,
+  { kind: typeof ActionKind.httpHook | typeof ActionKind.raiseScalerFloor }
+>;
 
 const deployments = { resource: "deployments", group: "apps" } as const;
 const replicaSets = { resource: "replicasets", group: "apps" } as const;
@@ -80,7 +84,8 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
   }
 
   async prepare(action: RemediationAction): Promise<PreparedAction> {
-    if (action.kind === ActionKind.httpHook) throw new RangeError("KubernetesActions does not run http-hook");
+    if (action.kind === ActionKind.httpHook || action.kind === ActionKind.raiseScalerFloor)
+      throw new RangeError(`KubernetesActions does not run ${action.kind}`);
     return this.failures(action, "prepare", () => this.prepareKube(action));
   }
 

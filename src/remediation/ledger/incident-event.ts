@@ -31,7 +31,15 @@ export type IncidentEventBody =
   | { readonly type: "healed" }
   | { readonly type: "escalated"; readonly reason: string }
   | { readonly type: "breaker-opened"; readonly runbook: string; readonly detail: string }
-  | { readonly type: "resolved"; readonly endsAtMs: number };
+  | { readonly type: "resolved"; readonly endsAtMs: number }
+  /** The alert is a prediction (the failure predictor): the incident is preventive. */
+  | { readonly type: "predicted"; readonly prediction: PredictionMark }
+  /** A preventive incident's verdict once its horizon (+ grace) passed or the failure happened. */
+  | {
+      readonly type: "prediction-judged";
+      readonly outcome: PredictionOutcome;
+      readonly detail: string;
+    };
 
 export type IncidentEvent = IncidentEventBody & { readonly atMs: number };
 
@@ -41,4 +49,26 @@ export interface StepSummary {
   readonly description: string;
   readonly target: string;
   readonly onFailure: string;
+}
+
+/** How a preventive action turned out: the failure did not happen within the horizon, or it did. */
+export const PredictionOutcome = { prevented: "prevented", missed: "missed" } as const;
+export type PredictionOutcome = (typeof PredictionOutcome)[keyof typeof PredictionOutcome];
+
+/** What the failure predictor foresaw when it raised a preventive incident. */
+export interface PredictionMark {
+  /** The configured prediction's name (`prediction.predictions[].name`). */
+  readonly name: string;
+  /** The runbook the prediction asks for, when it names one. */
+  readonly runbook?: string;
+  /** P(the resource reaches its limit within the horizon) when raised, 0–1. */
+  readonly probability: number;
+  readonly horizonMs: number;
+  /** How long after the horizon a failure still counts as not prevented. */
+  readonly graceMs: number;
+  /** Forecast time from the newest point to the limit (ms; may be `Infinity` as `null` in JSON). */
+  readonly timeToLimitMs: number | null;
+  /** The limit and the fitted level at the newest point, in the series' unit. */
+  readonly limit: number;
+  readonly level: number;
 }

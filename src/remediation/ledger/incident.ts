@@ -1,4 +1,4 @@
-import type { IncidentEvent } from "./incident-event.js";
+import type { IncidentEvent, PredictionMark, PredictionOutcome } from "./incident-event.js";
 
 /** Where an incident stands, from its timeline. */
 export const IncidentState = {
@@ -34,6 +34,12 @@ export interface Incident {
   /** Some action was reverted. */
   readonly reverted: boolean;
   readonly timeline: readonly IncidentEvent[];
+  /** Raised by the failure predictor before the failure (a `predicted` event), not by an alert. */
+  readonly preventive: boolean;
+  /** What was predicted, for a preventive incident. */
+  readonly prediction?: PredictionMark;
+  /** Whether the preventive action prevented the failure, once judged. */
+  readonly predictionOutcome?: PredictionOutcome;
   /** Time to recover, split: detect = alert start → received; act = received → first action; verify = first action → healed. */
   readonly mttr?: {
     readonly detectMs: number;
@@ -55,6 +61,8 @@ export function foldIncident(id: string, events: readonly IncidentEvent[]): Inci
   let reverted = false;
   let firstActionMs: number | undefined;
   let healedAtMs: number | undefined;
+  let prediction: PredictionMark | undefined;
+  let predictionOutcome: PredictionOutcome | undefined;
   for (const event of events) {
     switch (event.type) {
       case "unmatched":
@@ -102,6 +110,12 @@ export function foldIncident(id: string, events: readonly IncidentEvent[]): Inci
       case "resolved":
         resolvedAtMs ??= event.endsAtMs;
         break;
+      case "predicted":
+        prediction ??= event.prediction;
+        break;
+      case "prediction-judged":
+        predictionOutcome ??= event.outcome;
+        break;
       default:
         break;
     }
@@ -120,6 +134,9 @@ export function foldIncident(id: string, events: readonly IncidentEvent[]): Inci
     actions,
     reverted,
     timeline: events,
+    preventive: prediction !== undefined,
+    ...(prediction === undefined ? {} : { prediction }),
+    ...(predictionOutcome === undefined ? {} : { predictionOutcome }),
     ...(firstActionMs === undefined || healedAtMs === undefined
       ? {}
       : {

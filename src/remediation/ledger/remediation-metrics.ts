@@ -26,6 +26,8 @@ export interface RemediationMetricsOptions {
  * | `presage_remediation_manual_intervention_ratio` | gauge | covered incidents that needed a human / covered |
  * | `presage_remediation_coverage_ratio` | gauge | incidents with a matching runbook / incidents |
  * | `presage_remediation_notifications_dead_total` | counter | `sink`: notifications given up (kept as dead letters) |
+ * | `presage_prediction_prevented_total` | counter | `prediction`: preventive incidents whose failure did not happen within horizon + grace |
+ * | `presage_prediction_missed_total` | counter | `prediction`: preventive incidents whose failure happened anyway |
  */
 export class RemediationMetrics {
   readonly registry = new Registry();
@@ -35,6 +37,8 @@ export class RemediationMetrics {
   readonly guardDenials: Counter<"reason">;
   readonly mttr: Histogram<"phase">;
   readonly deadNotifications: Counter<"sink">;
+  readonly predictionsPrevented: Counter<"prediction">;
+  readonly predictionsMissed: Counter<"prediction">;
 
   constructor(options: RemediationMetricsOptions = {}) {
     if (options.defaultLabels !== undefined) this.registry.setDefaultLabels({ ...options.defaultLabels });
@@ -74,6 +78,18 @@ export class RemediationMetrics {
       name: "presage_remediation_notifications_dead_total",
       help: "Notifications given up after every retry (kept as dead letters).",
       labelNames: ["sink"],
+      registers,
+    });
+    this.predictionsPrevented = new Counter({
+      name: "presage_prediction_prevented_total",
+      help: "Preventive incidents whose predicted failure did not happen within the horizon (+ grace) after acting.",
+      labelNames: ["prediction"],
+      registers,
+    });
+    this.predictionsMissed = new Counter({
+      name: "presage_prediction_missed_total",
+      help: "Preventive incidents whose predicted failure happened anyway after acting.",
+      labelNames: ["prediction"],
       registers,
     });
     const stats = options.stats;

@@ -26,6 +26,14 @@ export interface RemediationStats {
   readonly manualInterventionRate: number;
   /** MTTR (alert start → healed) of healed incidents, ms, ascending. */
   readonly mttrMs: readonly number[];
+  /** Incidents raised by the failure predictor (before the failure). */
+  readonly preventive: number;
+  /** Preventive incidents whose failure did not happen within the horizon (+ grace) after acting. */
+  readonly prevented: number;
+  /** Preventive incidents whose failure happened anyway. */
+  readonly missed: number;
+  /** prevented / (prevented + missed). */
+  readonly preventionRate: number;
 }
 
 const ratio = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
@@ -53,8 +61,14 @@ export function computeRemediationStats(incidents: readonly Incident[]): Remedia
   let escalated = 0;
   let falsePositives = 0;
   let manual = 0;
+  let preventive = 0;
+  let prevented = 0;
+  let missed = 0;
   const mttrMs: number[] = [];
   for (const incident of incidents) {
+    if (incident.preventive) preventive += 1;
+    if (incident.predictionOutcome === "prevented") prevented += 1;
+    if (incident.predictionOutcome === "missed") missed += 1;
     if (incident.runbook !== undefined) covered += 1;
     if (incident.actions > 0) {
       acted += 1;
@@ -94,5 +108,9 @@ export function computeRemediationStats(incidents: readonly Incident[]): Remedia
     falsePositiveRate: ratio(falsePositives, acted),
     manualInterventionRate: ratio(manual, covered),
     mttrMs: mttrMs.sort((a, b) => a - b),
+    preventive,
+    prevented,
+    missed,
+    preventionRate: ratio(prevented, prevented + missed),
   };
 }

@@ -9,6 +9,12 @@ export const ActionKind = {
   cordonNode: "cordon-node",
   httpHook: "http-hook",
   createJob: "create-job",
+  /**
+   * Raises the floor (`minReplicas`) of a HorizontalPodAutoscaler the scaler owns, through the scaler's
+   * actuator: its declared baseline is kept in `presage.io/baseline-min-replicas`, so the scaler lowers
+   * the floor back (and restores the baseline) once its forecasts no longer ask for it.
+   */
+  raiseScalerFloor: "raise-scaler-floor",
 } as const;
 export type ActionKind = (typeof ActionKind)[keyof typeof ActionKind];
 export const ACTION_KINDS = Object.values(ActionKind);
@@ -67,6 +73,16 @@ export const actionParamSchemas = {
         .loose(),
     })
     .strict(),
+  [ActionKind.raiseScalerFloor]: z
+    .object({
+      namespace,
+      hpa: objectName,
+      /** Replicas added to the floor in force. */
+      by: z.number().int().min(1),
+      /** The floor never goes above this (nor above the HPA's maxReplicas). */
+      max: z.number().int().min(1),
+    })
+    .strict(),
 } as const;
 
 export type ActionParams = {
@@ -111,6 +127,8 @@ export function actionTarget(action: RemediationAction): string {
       return `hook/${action.params.url}`;
     case ActionKind.createJob:
       return `job/${action.params.namespace}/${action.params.job.metadata.name ?? action.params.job.metadata.generateName ?? ""}`;
+    case ActionKind.raiseScalerFloor:
+      return `hpa/${action.params.namespace}/${action.params.hpa}`;
   }
 }
 
@@ -131,5 +149,7 @@ export function describeAction(action: RemediationAction): string {
       return `${action.params.method} ${action.params.url}`;
     case ActionKind.createJob:
       return `create job ${action.params.job.metadata.name ?? action.params.job.metadata.generateName ?? ""} -n ${action.params.namespace}`;
+    case ActionKind.raiseScalerFloor:
+      return `raise minReplicas of hpa/${action.params.hpa} -n ${action.params.namespace} by +${action.params.by} (at most ${action.params.max})`;
   }
 }
