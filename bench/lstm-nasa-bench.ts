@@ -10,7 +10,7 @@
  * MASE divides by the in-sample seasonal-naive (daily, 288 steps) error of the training part.
  *
  *   npm run bench:nasa -- [--models snaive,mstl,auto,lstm,auto+lstm] [--horizons 6,24]
- *       [--test-days 14] [--refit-hours 48] [--origin-steps 12] [--out bench-results/lstm-nasa-bench.json]
+ *       [--test-days 14] [--refit-hours 168] [--origin-steps 12] [--out bench-results/lstm-nasa-bench.json]
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -33,7 +33,7 @@ const { values: flags } = parseArgs({
     models: { type: "string", default: "snaive,mstl,auto,lstm,auto+lstm" },
     horizons: { type: "string", default: "6,24" },
     "test-days": { type: "string", default: "14" },
-    "refit-hours": { type: "string", default: "48" },
+    "refit-hours": { type: "string", default: "168" },
     "origin-steps": { type: "string", default: "12" },
     trace: { type: "string" },
     out: { type: "string", default: join(repoRoot, "bench-results", "lstm-nasa-bench.json") },
@@ -123,9 +123,10 @@ function evaluate(name: string, horizon: number): Scores {
   const fittedNames: Record<string, number> = {};
   let model: FittedModel | undefined;
   let modelEnd = 0;
+  let fittedAt = 0;
   let scale = 1;
   for (let origin = testStart; origin + horizon <= values.length; origin += originSteps) {
-    if (model === undefined || origin - modelEnd >= refitSteps) {
+    if (model === undefined || origin - fittedAt >= refitSteps) {
       const started = performance.now();
       model = createForecaster(name, context).fit({
         values: values.slice(0, origin),
@@ -136,6 +137,7 @@ function evaluate(name: string, horizon: number): Scores {
       refits++;
       fittedNames[model.name] = (fittedNames[model.name] ?? 0) + 1;
       modelEnd = origin;
+      fittedAt = origin;
       scale = seasonalNaiveError(values.slice(0, origin), DAY_STEPS);
     } else {
       model = model.update(values.slice(modelEnd, origin));

@@ -139,6 +139,16 @@ function lstmOptions(context: ModelContext): LstmForecasterOptions {
   };
 }
 
+/** `LstmForecaster`'s defaults, for a "global" network that only ever sees one series. */
+const LOCAL_TRAINING = {
+  batchSize: 64,
+  learningRate: 0.008,
+  maxEpochs: 30,
+  patience: 5,
+  windowsPerEpoch: 1200,
+  trainableSkip: false,
+} as const;
+
 const globalLstms = new WeakMap<readonly Series[], Map<string, GlobalLstmForecaster>>();
 
 /**
@@ -148,7 +158,13 @@ const globalLstms = new WeakMap<readonly Series[], Map<string, GlobalLstmForecas
  */
 function globalLstm(context: ModelContext): GlobalLstmForecaster {
   const peers = context.peerSeries;
-  if (!peers || peers.length === 0) return new GlobalLstmForecaster(lstmOptions(context));
+  // Without peers the "pool" is the fitted series alone: train it with the local model's settings.
+  if (!peers || peers.length === 0) {
+    return new GlobalLstmForecaster({
+      ...lstmOptions(context),
+      ...LOCAL_TRAINING,
+    });
+  }
   const options = { ...lstmOptions(context), holdoutSteps: AUTO_FOLDS * context.horizonSteps };
   let byHorizon = globalLstms.get(peers);
   if (!byHorizon) {

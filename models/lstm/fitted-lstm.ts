@@ -151,6 +151,7 @@ export function restoreLstm(state: ModelState): FittedLstm {
     Number.isInteger(layout.chunks) &&
     Number.isInteger(layout.horizonSteps) &&
     Number.isInteger(layout.levelSteps) &&
+    Number.isInteger(layout.seasonSteps) &&
     Array.isArray(layout.phasePeriods) &&
     Number.isInteger(candidate.hiddenSize) &&
     Array.isArray(candidate.tail) &&

@@ -27,13 +27,13 @@ export interface LstmForecasterOptions {
   readonly chunks?: number;
   /** @defaultValue 32 */
   readonly hiddenSize?: number;
-  /** @defaultValue 40 */
+  /** @defaultValue 30 */
   readonly maxEpochs?: number;
-  /** Epochs without a better validation loss before training stops. @defaultValue 6 */
+  /** Epochs without a better validation loss before training stops. @defaultValue 5 */
   readonly patience?: number;
-  /** @defaultValue 32 */
+  /** @defaultValue 64 */
   readonly batchSize?: number;
-  /** Adam learning rate. @defaultValue 0.005 */
+  /** Adam learning rate. @defaultValue 0.008 */
   readonly learningRate?: number;
   /** Training windows sampled per epoch. @defaultValue 1200 */
   readonly windowsPerEpoch?: number;
@@ -94,10 +94,10 @@ export function resolveLstmOptions(options: LstmForecasterOptions): ResolvedLstm
     chunkSteps: integer("chunkSteps", options.chunkSteps ?? defaultChunk, 1),
     chunks: integer("chunks", options.chunks ?? (period <= 48 ? 7 : 12), 2),
     hiddenSize: integer("hiddenSize", options.hiddenSize ?? 32, 1),
-    maxEpochs: integer("maxEpochs", options.maxEpochs ?? 40, 1),
-    patience: integer("patience", options.patience ?? 6, 1),
-    batchSize: integer("batchSize", options.batchSize ?? 32, 1),
-    learningRate: options.learningRate ?? 0.005,
+    maxEpochs: integer("maxEpochs", options.maxEpochs ?? 30, 1),
+    patience: integer("patience", options.patience ?? 5, 1),
+    batchSize: integer("batchSize", options.batchSize ?? 64, 1),
+    learningRate: options.learningRate ?? 0.008,
     windowsPerEpoch: integer("windowsPerEpoch", options.windowsPerEpoch ?? 1200, 1),
     validationFraction: options.validationFraction ?? 0.2,
     seed: integer("seed", options.seed ?? 42, 0),

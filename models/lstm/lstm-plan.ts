@@ -29,6 +29,7 @@ export function chooseLayout(options: ResolvedLstmOptions, length: number): Wind
       chunks,
       horizonSteps: options.horizonSteps,
       levelSteps: options.period > 1 ? options.period : options.chunkSteps,
+      seasonSteps: options.period,
       phasePeriods: options.phasePeriods,
     };
     const split = splitOrigins(layout, length, options.validationFraction);
@@ -75,7 +76,7 @@ export function networkShape(layout: WindowLayout, hiddenSize: number): LstmShap
     inputSize: inputSize(layout),
     hiddenSize,
     skipSize: lookbackSteps(layout),
-    skipPhase: layout.levelSteps,
+    skipPhase: layout.seasonSteps,
     outputSize: layout.horizonSteps,
   };
 }

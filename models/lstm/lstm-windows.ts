@@ -10,6 +10,8 @@ export interface WindowLayout {
   readonly horizonSteps: number;
   /** Steps averaged for the per-window level (usually one season). */
   readonly levelSteps: number;
+  /** Seasonal period in steps (1 for none): the skip starts as naive at this lag. */
+  readonly seasonSteps: number;
   /** Calendar periods (in steps) given to the network as cyclic features. */
   readonly phasePeriods: readonly number[];
 }

@@ -12,6 +12,9 @@ import { releaseIncident } from "../remediation/planning/decide-admission.js";
 import type { ResolvedRemediationConfig } from "../remediation/remediation-config.js";
 import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation/remediation-error.js";
 import { loadRunbooks, RunbookError } from "../remediation/runbooks/load-runbooks.js";
+import { createFailurePredictor } from "../prediction/create-failure-predictor.js";
+import type { FailurePredictor } from "../prediction/failure-predictor.js";
+import { PredictionError } from "../prediction/prediction-error.js";
 import { loadKubeConfig } from "../scaler/kubernetes/load-kube-config.js";
 import type { MetricsSource } from "../telemetry/metrics-server.js";
 
@@ -75,8 +78,10 @@ export class ServeRemediation {
     /** One line per dependency, for the start-up banner. */
     readonly summary: readonly string[],
     private readonly options: ServeRemediationOptions,
+    /** The failure predictor raising preventive incidents, when the config has a `prediction:` section. */
+    private readonly predictor?: { readonly loop: FailurePredictor; readonly metrics: MetricsSource },
   ) {
-    this.metrics = [remediation.metrics];
+    this.metrics = predictor === undefined ? [remediation.metrics] : [remediation.metrics, predictor.metrics];
     this.plugin = (app, context) =>
       app.register(async (scope) => {
         await scope.register(alertWebhookRoutes, {
@@ -178,8 +183,35 @@ export class ServeRemediation {
         : `silences from Alertmanager at ${section.alertmanager.url}`,
       `${section.notifications.sinks.length} notification sink${section.notifications.sinks.length === 1 ? "" : "s"}`,
     ];
-    const service = new ServeRemediation(remediation, section, summary, options);
+    let predictor: { loop: FailurePredictor; metrics: MetricsSource } | undefined;
+    if (config.prediction !== undefined && prometheus !== undefined) {
+      try {
+        const prediction = createFailurePredictor({
+          config: config.prediction,
+          prometheus: {
+            ...prometheus,
+            ...(prometheusToken === undefined ? {} : { bearerToken: prometheusToken }),
+          },
+          remediation: remediation.engine,
+          runbooks: remediation.runbooks,
+          ...(options.log === undefined ? {} : { log: options.log }),
+        });
+        predictor = { loop: prediction.predictor, metrics: prediction.metrics.registry };
+      } catch (error) {
+        await remediation.store.close().catch(() => undefined);
+        if (error instanceof PredictionError) {
+          throw new ConfigError(source, [{ field: "prediction", rule: error.message }]);
+        }
+        throw error;
+      }
+      const count = config.prediction.predictions.length + config.prediction.anomalies.length;
+      summary.push(
+        `failure predictor: ${count} prediction${count === 1 ? "" : "s"} raising preventive incidents`,
+      );
+    }
+    const service = new ServeRemediation(remediation, section, summary, options, predictor);
     holder.controller = service.controller;
+    predictor?.loop.start();
     return service;
   }
 
@@ -200,6 +232,8 @@ export class ServeRemediation {
   private async shutdown(): Promise<RemediationShutdown> {
     const { engine, outbox, store } = this.remediation;
     const log = this.options.log ?? (() => undefined);
+    // No new preventive incidents once stopping; the ones in flight are handled like any other.
+    await this.predictor?.loop.stop();
     const running = engine.inFlight();
     const finishedInGrace = await within(engine.idle(), this.options.shutdownGraceMs ?? 20_000);
     const stillRunning = finishedInGrace ? [] : engine.inFlight();

@@ -18,6 +18,11 @@ import {
   resolveRemediationConfig,
   type ResolvedRemediationConfig,
 } from "../remediation/remediation-config.js";
+import {
+  predictionConfigSchema,
+  resolvePredictionConfig,
+  type ResolvedPredictionConfig,
+} from "../prediction/prediction-config.js";
 
 /** Environment variable naming the config file when `--config` is not given. */
 export const CONFIG_ENV = "PRESAGE_CONFIG";
@@ -135,6 +140,7 @@ const configSchema = z
     capacity: capacitySchema.optional(),
     api: apiConfigSchema.optional(),
     remediation: remediationConfigSchema.optional(),
+    prediction: predictionConfigSchema.optional(),
   })
   .strict()
   .superRefine((config, context) => {
@@ -147,6 +153,22 @@ const configSchema = z
         path: ["capacity"],
         message: "reads usage from Prometheus but no prometheus section is configured",
       });
+    }
+    if (config.prediction !== undefined) {
+      if (config.prometheus === undefined) {
+        context.addIssue({
+          code: "custom",
+          path: ["prediction"],
+          message: "reads resources from Prometheus but no prometheus section is configured",
+        });
+      }
+      if (config.remediation === undefined) {
+        context.addIssue({
+          code: "custom",
+          path: ["prediction"],
+          message: "acts through runbooks but no remediation section is configured",
+        });
+      }
     }
     if (config.scaler !== undefined) {
       for (const issue of scalerConfigIssues(config.scaler, config.targets))
@@ -214,6 +236,8 @@ export interface ResolvedConfig {
   readonly remediation?: ResolvedRemediationConfig;
   /** The HTTP API (`presage serve`); absent when the section is. */
   readonly api?: ResolvedApiConfig;
+  /** The failure predictor (preventive runbooks); absent when the section is. */
+  readonly prediction?: ResolvedPredictionConfig;
 }
 
 /** One thing wrong with the configuration. */
@@ -340,6 +364,7 @@ function toResolved(config: ParsedConfig, baseDir: string | undefined): Resolved
             baseDir === undefined ? path : resolvePath(baseDir, path),
           ),
         }),
+    ...(config.prediction === undefined ? {} : { prediction: resolvePredictionConfig(config.prediction) }),
   };
 }
 

@@ -10,8 +10,6 @@ export const HoldReason = {
   belowThreshold: "below-threshold",
   /** Already raised for this episode; re-armed once the probability falls below half the threshold. */
   alreadyRaised: "already-raised",
-  /** A raised prediction of this series is still being judged (prevented or missed). */
-  pending: "pending",
 } as const;
 export type HoldReason = (typeof HoldReason)[keyof typeof HoldReason];
 
@@ -26,10 +24,11 @@ export interface PredictionInput {
   readonly threshold: number;
   readonly minPoints: number;
   readonly staleAfterMs: number;
-  /** Carried state: true until a prediction is raised, true again once the probability falls low. */
+  /**
+   * Carried state: true until a prediction is raised, true again once the probability falls low (a
+   * restart resets the fit, so the next leak cycle is a new episode even while the last is judged).
+   */
   readonly armed: boolean;
-  /** A raised prediction of this series is still being judged. */
-  readonly pending: boolean;
 }
 
 export type PredictionDecision =
@@ -53,7 +52,6 @@ export function decidePrediction(input: PredictionInput): PredictionDecision {
   if (input.probability < input.threshold) {
     return { kind: "hold", reason: HoldReason.belowThreshold, armed: rearmed };
   }
-  if (input.pending) return { kind: "hold", reason: HoldReason.pending, armed: input.armed };
   if (!input.armed) return { kind: "hold", reason: HoldReason.alreadyRaised, armed: false };
   return { kind: "raise", armed: false };
 }

@@ -1,19 +1,17 @@
+import { createAnomalyDetector } from "../../models/anomaly/anomaly-detector-catalog.js";
+import type { StreamingAnomalyDetector } from "../../models/anomaly/anomaly-detector.js";
 import { ExhaustionForecaster } from "../../models/anomaly/exhaustion-forecaster.js";
 import type { AlertReceipt } from "../remediation/execution/remediation-engine.js";
 import type { PredictionMark, PredictionOutcome } from "../remediation/ledger/incident-event.js";
 import type { Incident } from "../remediation/ledger/incident.js";
 import { errorMessage } from "../remediation/remediation-error.js";
 import type { ReceivedAlert } from "../remediation/alerting/alertmanager-payload.js";
+import { decideAnomaly } from "./decide-anomaly.js";
 import { decidePrediction } from "./decide-prediction.js";
 import { judgePrediction } from "./judge-prediction.js";
-import {
-  labelsAgree,
-  seriesKey,
-  type LabelledSeries,
-  type LabelledSeriesSource,
-} from "./labelled-series.js";
-import type { PredictionSpec, ResolvedPredictionConfig } from "./prediction-config.js";
-import { PredictionLabel, predictionAlert } from "./prediction-alert.js";
+import { labelsAgree, seriesKey, type LabelledSeries, type LabelledSeriesSource } from "./labelled-series.js";
+import type { AnomalySpec, PredictionSpec, ResolvedPredictionConfig } from "./prediction-config.js";
+import { anomalyAlert, PredictionLabel, predictionAlert, type PredictionAlert } from "./prediction-alert.js";
 import type { PredictionMetrics } from "./prediction-metrics.js";
 
 /**
@@ -54,10 +52,23 @@ interface SeriesState {
   seenAtMs: number;
 }
 
+/** One series' state of an anomaly prediction: its streaming detector. */
+interface AnomalyState {
+  readonly detector: StreamingAnomalyDetector;
+  points: number;
+  lastPointMs: number;
+  armed: boolean;
+  lastRaisedAtMs?: number;
+  seenAtMs: number;
+}
+
+/** What judging needs of a prediction of either kind. */
+type JudgedSpec = Pick<PredictionSpec, "name" | "horizonMs" | "failure" | "labels">;
+
 /** A raised prediction waiting for its verdict. */
 interface PendingPrediction {
   readonly incidentId: string;
-  readonly spec: PredictionSpec;
+  readonly spec: JudgedSpec;
   readonly seriesKey: string;
   readonly seriesLabels: Readonly<Record<string, string>>;
   readonly raisedAtMs: number;
@@ -96,13 +107,15 @@ const LIMIT_HITS_KEPT = 8;
  * its limit, a sample of the failure query, a failure alert in the ledger).
  *
  * A failed read or raise is counted, logged and retried next tick; the loop never stops on one.
- * Run it on one replica (the scaler's leader): a second instance raises the same predictions again
- * (the per-target cooldown then refuses the duplicate action).
+ * Reads are aligned to whole steps, so replicas that cross the threshold at the same point raise the
+ * same incident (fingerprint + startsAt: claimed once); otherwise the per-target cooldown refuses the
+ * duplicate action. Prefer running it on one replica.
  */
 export class FailurePredictor {
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private readonly series = new Map<string, Map<string, SeriesState>>();
+  private readonly anomalySeries = new Map<string, Map<string, AnomalyState>>();
   /** Per prediction: the end of the last successful read. */
   private readonly readUntilMs = new Map<string, number>();
   private readonly pending = new Map<string, PendingPrediction>();
@@ -150,16 +163,35 @@ export class FailurePredictor {
     let raised = 0;
     let seriesCount = 0;
     for (const spec of this.options.config.predictions) {
-      const outcome = await this.tickPrediction(spec, nowMs);
+      const outcome = await this.tickPrediction(spec, nowMs).catch((error: unknown) =>
+        this.unexpected(spec.name, error),
+      );
       raised += outcome.raised;
       failures += outcome.failures;
       seriesCount += this.seriesOf(spec).size;
       metrics?.series.set({ prediction: spec.name }, this.seriesOf(spec).size);
     }
+    for (const spec of this.options.config.anomalies) {
+      const outcome = await this.tickAnomaly(spec, nowMs).catch((error: unknown) =>
+        this.unexpected(spec.name, error),
+      );
+      raised += outcome.raised;
+      failures += outcome.failures;
+      const states = this.anomalySeries.get(spec.name)?.size ?? 0;
+      seriesCount += states;
+      metrics?.series.set({ prediction: spec.name }, states);
+    }
     const judged = await this.judgePending(nowMs);
     failures += judged.failures;
     metrics?.pending.set(this.pending.size);
     return { series: seriesCount, raised, judged: judged.judged, failures };
+  }
+
+  /** A failure no step expected (a bug, bad data): counted and logged, the loop goes on. */
+  private unexpected(prediction: string, error: unknown): { raised: number; failures: number } {
+    this.options.metrics?.failures.inc({ prediction, phase: "tick" });
+    this.log(`prediction ${prediction}: tick failed: ${errorMessage(error)}`);
+    return { raised: 0, failures: 1 };
   }
 
   /** The current forecast of every series (for status pages and tests). */
@@ -192,10 +224,14 @@ export class FailurePredictor {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const run = this.tick().finally(() => {
-        this.running = undefined;
-        this.schedule(this.options.config.intervalMs);
-      });
+      const run = this.tick()
+        .catch((error: unknown) => {
+          this.log(`prediction: tick failed: ${errorMessage(error)}`);
+        })
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.options.config.intervalMs);
+        });
       this.running = run;
     }, delayMs);
     this.timer.unref();
@@ -222,13 +258,13 @@ export class FailurePredictor {
       return { raised: 0, failures: 1 };
     };
     const previousEnd = this.readUntilMs.get(spec.name);
-    const startMs = Math.max(nowMs - config.lookbackMs, (previousEnd ?? -Infinity) - config.stepMs);
+    const { startMs, endMs } = readWindow(nowMs, previousEnd, config.lookbackMs, config.stepMs);
     let readings: LabelledSeries[];
     try {
       readings = await this.options.source.fetchSeries({
         query: spec.query,
         startMs,
-        endMs: nowMs,
+        endMs,
         stepMs: config.stepMs,
       });
     } catch (error) {
@@ -247,7 +283,7 @@ export class FailurePredictor {
         return fail("limit", error);
       }
     }
-    this.readUntilMs.set(spec.name, nowMs);
+    this.readUntilMs.set(spec.name, endMs);
     const states = this.seriesOf(spec);
     const pendingSeries = new Set(
       [...this.pending.values()].filter((entry) => entry.spec === spec).map((entry) => entry.seriesKey),
@@ -297,7 +333,6 @@ export class FailurePredictor {
         minPoints: spec.minPoints,
         staleAfterMs: config.staleAfterMs,
         armed: state.armed,
-        pending: pendingSeries.has(key),
       });
       if (decision.kind === "hold") {
         state.armed = decision.armed;
@@ -312,29 +347,147 @@ export class FailurePredictor {
         probability,
         atMs: state.lastPointMs,
       });
-      try {
-        const receipt = await this.options.remediation.receivePrediction(raisedAlert.alert, raisedAlert.mark);
+      if (await this.raise(spec, key, reading.labels, raisedAlert, nowMs)) {
         state.armed = false;
         raised++;
-        metrics?.raised.inc({ prediction: spec.name, outcome: receipt.outcome });
-        this.log(
-          `prediction ${spec.name} raised for ${key}: ${raisedAlert.alert.annotations.summary ?? ""} → ${receipt.outcome}${receipt.runbook === undefined ? "" : ` (${receipt.runbook})`}${receipt.detail === undefined ? "" : `: ${receipt.detail}`}`,
-        );
-        this.pending.set(receipt.incidentId, {
-          incidentId: receipt.incidentId,
-          spec,
-          seriesKey: key,
-          seriesLabels: reading.labels,
-          raisedAtMs: nowMs,
-        });
         pendingSeries.add(key);
-      } catch (error) {
+      } else {
         // Still armed: the next tick raises it again.
-        failures += fail("raise", error).failures;
+        failures++;
       }
     }
     for (const [key, state] of states) {
       if (nowMs - state.seenAtMs > config.lookbackMs && !pendingSeries.has(key)) states.delete(key);
+    }
+    return { raised, failures };
+  }
+
+  /** Raises one prediction into remediation and tracks it for its verdict; false when that failed. */
+  private async raise(
+    spec: JudgedSpec,
+    key: string,
+    seriesLabels: Readonly<Record<string, string>>,
+    raised: PredictionAlert,
+    nowMs: number,
+  ): Promise<boolean> {
+    const metrics = this.options.metrics;
+    try {
+      const receipt = await this.options.remediation.receivePrediction(raised.alert, raised.mark);
+      metrics?.raised.inc({ prediction: spec.name, outcome: receipt.outcome });
+      this.log(
+        `prediction ${spec.name} raised for ${key}: ${raised.alert.annotations.summary ?? ""} → ${receipt.outcome}${receipt.runbook === undefined ? "" : ` (${receipt.runbook})`}${receipt.detail === undefined ? "" : `: ${receipt.detail}`}`,
+      );
+      this.pending.set(receipt.incidentId, {
+        incidentId: receipt.incidentId,
+        spec,
+        seriesKey: key,
+        seriesLabels,
+        raisedAtMs: nowMs,
+      });
+      return true;
+    } catch (error) {
+      metrics?.failures.inc({ prediction: spec.name, phase: "raise" });
+      this.log(`prediction ${spec.name}: raise failed: ${errorMessage(error)}`);
+      return false;
+    }
+  }
+
+  /** One anomaly prediction: new points through each series' detector, raise on a high score. */
+  private async tickAnomaly(spec: AnomalySpec, nowMs: number): Promise<{ raised: number; failures: number }> {
+    const config = this.options.config;
+    const metrics = this.options.metrics;
+    const previousEnd = this.readUntilMs.get(spec.name);
+    let readings: LabelledSeries[];
+    try {
+      readings = await this.options.source.fetchSeries({
+        query: spec.query,
+        ...readWindow(nowMs, previousEnd, config.lookbackMs, config.stepMs),
+        stepMs: config.stepMs,
+      });
+    } catch (error) {
+      metrics?.failures.inc({ prediction: spec.name, phase: "read" });
+      this.log(`prediction ${spec.name}: read failed: ${errorMessage(error)}`);
+      return { raised: 0, failures: 1 };
+    }
+    this.readUntilMs.set(spec.name, alignDown(nowMs, config.stepMs));
+    let states = this.anomalySeries.get(spec.name);
+    if (states === undefined) {
+      states = new Map();
+      this.anomalySeries.set(spec.name, states);
+    }
+    let raised = 0;
+    let failures = 0;
+    for (const reading of readings) {
+      const key = seriesKey(reading.labels);
+      let state = states.get(key);
+      if (state === undefined) {
+        if (states.size >= config.maxSeries) {
+          metrics?.skipped.inc({ prediction: spec.name, reason: "max-series" });
+          continue;
+        }
+        state = {
+          detector: createAnomalyDetector(spec.detector, { warmupPoints: spec.warmupPoints }),
+          points: 0,
+          lastPointMs: Number.NEGATIVE_INFINITY,
+          armed: true,
+          seenAtMs: nowMs,
+        };
+        states.set(key, state);
+      }
+      state.seenAtMs = nowMs;
+      let score = 0;
+      let value = Number.NaN;
+      let atMs = state.lastPointMs;
+      for (let index = 0; index < reading.timestampsMs.length; index++) {
+        const pointMs = reading.timestampsMs[index]!;
+        const pointValue = reading.values[index]!;
+        if (!(pointMs > state.lastPointMs)) continue;
+        const pointScore = state.detector.update(pointMs, pointValue);
+        state.points++;
+        state.lastPointMs = pointMs;
+        // Scores during the warm-up are the detector learning, and old points (the backlog read at
+        // start) are history: neither is a finding to act on now.
+        const fresh = pointMs >= nowMs - config.staleAfterMs;
+        if (fresh && state.points > spec.warmupPoints && pointScore >= score) {
+          score = pointScore;
+          value = pointValue;
+          atMs = pointMs;
+        }
+      }
+      const decision = decideAnomaly({
+        nowMs,
+        newestPointMs: state.lastPointMs,
+        points: state.points,
+        warmupPoints: spec.warmupPoints,
+        score,
+        threshold: spec.threshold,
+        staleAfterMs: config.staleAfterMs,
+        armed: state.armed,
+        ...(state.lastRaisedAtMs === undefined ? {} : { lastRaisedAtMs: state.lastRaisedAtMs }),
+        rearmAfterMs: spec.horizonMs,
+      });
+      if (decision.kind === "hold") {
+        state.armed = decision.armed;
+        continue;
+      }
+      const alert = anomalyAlert({
+        spec,
+        graceMs: config.graceMs,
+        seriesLabels: reading.labels,
+        score,
+        value,
+        atMs,
+      });
+      if (await this.raise(spec, key, reading.labels, alert, nowMs)) {
+        state.armed = false;
+        state.lastRaisedAtMs = nowMs;
+        raised++;
+      } else {
+        failures++;
+      }
+    }
+    for (const [key, state] of states) {
+      if (nowMs - state.seenAtMs > config.lookbackMs) states.delete(key);
     }
     return { raised, failures };
   }
@@ -383,8 +536,9 @@ export class FailurePredictor {
         }
         const actedAtMs = incident?.timeline.find((event) => event.type === "acted")?.atMs;
         const failures: { atMs: number; detail: string }[] = [];
-        const hit = this.seriesOf(spec)
-          .get(entry.seriesKey)
+        const hit = this.series
+          .get(spec.name)
+          ?.get(entry.seriesKey)
           ?.limitHitsMs.find((atMs) => atMs >= entry.raisedAtMs);
         if (hit !== undefined) failures.push({ atMs: hit, detail: `the resource reached its limit` });
         if (actedAtMs !== undefined && spec.failure.query !== undefined) {
@@ -435,12 +589,18 @@ export class FailurePredictor {
           this.log(`prediction ${spec.name} incident ${entry.incidentId}: not judged: ${verdict.detail}`);
           continue;
         }
-        await this.options.remediation.recordPredictionOutcome(entry.incidentId, verdict.kind, verdict.detail);
+        await this.options.remediation.recordPredictionOutcome(
+          entry.incidentId,
+          verdict.kind,
+          verdict.detail,
+        );
         this.log(`prediction ${spec.name} incident ${entry.incidentId}: ${verdict.kind}: ${verdict.detail}`);
       } catch (error) {
         failures++;
         metrics?.failures.inc({ prediction: spec.name, phase: "judge" });
-        this.log(`prediction ${spec.name} incident ${entry.incidentId}: judging failed: ${errorMessage(error)}`);
+        this.log(
+          `prediction ${spec.name} incident ${entry.incidentId}: judging failed: ${errorMessage(error)}`,
+        );
       }
     }
     return { judged, failures };
@@ -448,7 +608,9 @@ export class FailurePredictor {
 
   /** Raised predictions of a previous run still without a verdict, from the ledger. */
   private async recover(): Promise<void> {
-    const specs = new Map(this.options.config.predictions.map((spec) => [spec.name, spec]));
+    const specs = new Map<string, JudgedSpec>(
+      [...this.options.config.predictions, ...this.options.config.anomalies].map((spec) => [spec.name, spec]),
+    );
     for (const incident of await this.options.remediation.incidents(1000)) {
       const spec = incident.prediction === undefined ? undefined : specs.get(incident.prediction.name);
       if (spec === undefined || incident.predictionOutcome !== undefined) continue;
@@ -471,6 +633,26 @@ export class FailurePredictor {
       });
     }
   }
+}
+
+/** `t` rounded down to a whole step (epoch-aligned, as every replica computes it). */
+function alignDown(timeMs: number, stepMs: number): number {
+  return Math.floor(timeMs / stepMs) * stepMs;
+}
+
+/**
+ * The range to read this tick, on the epoch-aligned step grid: from one step before the last read
+ * (so a sample that arrived late at the edge is not lost), at most `lookbackMs` back, to now.
+ */
+function readWindow(
+  nowMs: number,
+  previousEndMs: number | undefined,
+  lookbackMs: number,
+  stepMs: number,
+): { startMs: number; endMs: number } {
+  const endMs = alignDown(nowMs, stepMs);
+  const startMs = alignDown(Math.max(nowMs - lookbackMs, (previousEndMs ?? -Infinity) - stepMs), stepMs);
+  return { startMs, endMs };
 }
 
 /** The smallest newest value of the limit series that pair with `labels`; undefined when none does. */
@@ -513,7 +695,7 @@ function firstFailureSample(
 
 function firstFailureAlert(
   incidents: readonly Incident[],
-  spec: PredictionSpec,
+  spec: JudgedSpec,
   entry: PendingPrediction,
 ): { atMs: number; detail: string } | undefined {
   let first: { atMs: number; detail: string } | undefined;
@@ -525,7 +707,10 @@ function firstFailureAlert(
     );
     if (!labelsAgree(entry.seriesLabels, labels, spec.failure.on)) continue;
     if (first === undefined || incident.startsAtMs < first.atMs) {
-      first = { atMs: incident.startsAtMs, detail: `alert ${incident.alertname} fired (incident ${incident.id})` };
+      first = {
+        atMs: incident.startsAtMs,
+        detail: `alert ${incident.alertname} fired (incident ${incident.id})`,
+      };
     }
   }
   return first;

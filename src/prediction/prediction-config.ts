@@ -1,4 +1,8 @@
 import { z } from "zod";
+import {
+  ANOMALY_DETECTOR_NAMES,
+  type AnomalyDetectorName,
+} from "../../models/anomaly/anomaly-detector-catalog.js";
 import { LABEL_NAME } from "../remediation/alerting/alertmanager-payload.js";
 import { parseDurationMs } from "../remediation/runbooks/runbook.js";
 
@@ -7,6 +11,18 @@ const duration = z.string().refine((text) => parseDurationMs(text) !== undefined
 });
 const ms = (text: string): number => parseDurationMs(text) ?? Number.NaN;
 const labelNames = z.array(z.string().regex(LABEL_NAME, "must be a label name")).min(1);
+
+const failureSchema = z
+  .object({
+    /** PromQL; a sample > 0 of a matching series after the prediction is the failure. */
+    query: z.string().min(1).optional(),
+    /** Alerts (in the ledger) that are the failure, e.g. `KubePodOOMKilled`. */
+    alerts: z.array(z.string().min(1)).default([]),
+    /** Labels that pair failure series/alerts with the predicted series. @defaultValue every label both carry */
+    on: labelNames.optional(),
+  })
+  .strict()
+  .prefault({});
 
 const predictionSchema = z
   .object({
@@ -38,21 +54,35 @@ const predictionSchema = z
     /** Static labels added to the alert (e.g. `team`). */
     labels: z.record(z.string().regex(LABEL_NAME, "must be a label name"), z.string()).default({}),
     /** How the failure shows when it happens anyway (besides the resource reaching its limit). */
-    failure: z
-      .object({
-        /** PromQL; a sample > 0 of a matching series after the prediction is the failure. */
-        query: z.string().min(1).optional(),
-        /** Alerts (in the ledger) that are the failure, e.g. `KubePodOOMKilled`. */
-        alerts: z.array(z.string().min(1)).default([]),
-        /** Labels that pair failure series/alerts with the predicted series. @defaultValue every label both carry */
-        on: labelNames.optional(),
-      })
-      .strict()
-      .prefault({}),
+    failure: failureSchema,
     /** Effective memory of the trend fit, in points. */
     memoryPoints: z.number().int().min(2).default(120),
     /** Points before a series is forecast. */
     minPoints: z.number().int().min(3).default(10),
+  })
+  .strict();
+
+const anomalySchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1–63 of a-z, 0-9 and '-', starting alphanumeric"),
+    alertname: z.string().regex(LABEL_NAME, "must be a valid alert name").default("PredictedAnomaly"),
+    severity: z.string().min(1).default("warning"),
+    /** PromQL of the signal, one series per workload (error ratio, p99 latency, throughput). */
+    query: z.string().min(1, "must not be empty"),
+    detector: z
+      .enum(ANOMALY_DETECTOR_NAMES, { error: `must be one of ${ANOMALY_DETECTOR_NAMES.join(", ")}` })
+      .default("presage"),
+    /** Anomaly score (0–1, calibrated) at or above which a prediction is raised. */
+    threshold: z.number().gt(0).max(1).default(0.99),
+    /** Points a series learns from before it may raise (its daily/weekly pattern). */
+    warmupPoints: z.number().int().min(1).default(288),
+    /** How long after acting the failure is watched for (prevented / missed). */
+    horizon: duration.default("30m"),
+    runbook: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a runbook name"),
+    labels: z.record(z.string().regex(LABEL_NAME, "must be a label name"), z.string()).default({}),
+    failure: failureSchema,
   })
   .strict();
 
@@ -73,11 +103,31 @@ export const predictionConfigSchema = z
     resetDropFraction: z.number().gt(0).max(1).default(0.25),
     /** Most series tracked per prediction (memory bound); more are ignored and counted. */
     maxSeries: z.number().int().min(1).default(10_000),
-    predictions: z.array(predictionSchema).min(1, "must list at least one prediction"),
+    predictions: z.array(predictionSchema).default([]),
+    /** Anomaly predictions: a seasonal-residual score per series mapped to a runbook. */
+    anomalies: z.array(anomalySchema).default([]),
   })
   .strict()
   .superRefine((section, context) => {
+    if (section.predictions.length === 0 && section.anomalies.length === 0) {
+      context.addIssue({
+        code: "custom",
+        path: ["predictions"],
+        message: "must list at least one prediction (or anomaly)",
+      });
+    }
     const names = new Set<string>();
+    section.anomalies.forEach((anomaly, index) => {
+      if (names.has(anomaly.name)) {
+        context.addIssue({
+          code: "custom",
+          path: ["anomalies", index, "name"],
+          input: anomaly.name,
+          message: `duplicates "${anomaly.name}"`,
+        });
+      }
+      names.add(anomaly.name);
+    });
     section.predictions.forEach((prediction, index) => {
       if (names.has(prediction.name)) {
         context.addIssue({
@@ -127,6 +177,21 @@ export interface PredictionSpec {
   readonly minPoints: number;
 }
 
+/** One configured anomaly prediction, durations in ms. */
+export interface AnomalySpec {
+  readonly name: string;
+  readonly alertname: string;
+  readonly severity: string;
+  readonly query: string;
+  readonly detector: AnomalyDetectorName;
+  readonly threshold: number;
+  readonly warmupPoints: number;
+  readonly horizonMs: number;
+  readonly runbook: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly failure: PredictionSpec["failure"];
+}
+
 /** The `prediction:` section resolved: durations in ms. */
 export interface ResolvedPredictionConfig {
   readonly intervalMs: number;
@@ -137,6 +202,7 @@ export interface ResolvedPredictionConfig {
   readonly resetDropFraction: number;
   readonly maxSeries: number;
   readonly predictions: readonly PredictionSpec[];
+  readonly anomalies: readonly AnomalySpec[];
 }
 
 /** Resolves a validated section. */
@@ -170,6 +236,23 @@ export function resolvePredictionConfig(section: ParsedPredictionConfig): Resolv
       },
       memoryPoints: prediction.memoryPoints,
       minPoints: prediction.minPoints,
+    })),
+    anomalies: section.anomalies.map((anomaly) => ({
+      name: anomaly.name,
+      alertname: anomaly.alertname,
+      severity: anomaly.severity,
+      query: anomaly.query,
+      detector: anomaly.detector,
+      threshold: anomaly.threshold,
+      warmupPoints: anomaly.warmupPoints,
+      horizonMs: ms(anomaly.horizon),
+      runbook: anomaly.runbook,
+      labels: anomaly.labels,
+      failure: {
+        ...(anomaly.failure.query === undefined ? {} : { query: anomaly.failure.query }),
+        alerts: anomaly.failure.alerts,
+        ...(anomaly.failure.on === undefined ? {} : { on: anomaly.failure.on }),
+      },
     })),
   };
 }

@@ -14,7 +14,7 @@ export interface PredictionMetricsOptions {
  * | --- | --- | --- |
  * | `presage_prediction_raised_total` | counter | `prediction`, `outcome` (the engine's receipt: acting, dry-run, skipped, unmatched, duplicate, …) |
  * | `presage_prediction_judged_total` | counter | `prediction`, `verdict`: prevented, missed, dropped |
- * | `presage_prediction_failures_total` | counter | `prediction`, `phase`: read, limit, raise, judge, recover |
+ * | `presage_prediction_failures_total` | counter | `prediction`, `phase`: read, limit, raise, judge, recover, tick |
  * | `presage_prediction_series` | gauge | `prediction`: series forecast |
  * | `presage_prediction_series_skipped_total` | counter | `prediction`, `reason`: no-limit, max-series |
  * | `presage_prediction_pending` | gauge | raised predictions waiting for their verdict |

@@ -142,7 +142,8 @@ function readMatrix(result: unknown, description: string): LabelledSeries[] {
     const values: number[] = [];
     for (const sample of vector.values as unknown[]) {
       const { time, value } = record(sample);
-      if (!(time instanceof Date) || typeof value !== "number") throw invalid("a sample is not [time, value]");
+      if (!(time instanceof Date) || typeof value !== "number")
+        throw invalid("a sample is not [time, value]");
       if (!Number.isFinite(value)) continue;
       timestampsMs.push(time.getTime());
       values.push(value);

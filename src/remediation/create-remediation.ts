@@ -13,6 +13,7 @@ import { RemediationMetrics } from "./ledger/remediation-metrics.js";
 import { NotificationOutbox } from "./notifications/notification-outbox.js";
 import type { ResolvedRemediationConfig } from "./remediation-config.js";
 import { loadRunbooks } from "./runbooks/load-runbooks.js";
+import type { Runbook } from "./runbooks/runbook.js";
 import { FileRemediationStore } from "./storage/file-remediation-store.js";
 import { RedisRemediationStore } from "./storage/redis-remediation-store.js";
 import type { RemediationStore } from "./storage/remediation-store.js";
@@ -48,6 +49,8 @@ export interface CreateRemediationOptions {
 /** Everything remediation needs at run time, wired; `close()` stops the outbox and the store. */
 export interface Remediation {
   readonly engine: RemediationEngine;
+  /** The runbooks loaded at start (the failure predictor checks its predictions' runbooks against them). */
+  readonly runbooks: readonly Runbook[];
   readonly metrics: RemediationMetrics;
   readonly store: RemediationStore;
   readonly outbox: NotificationOutbox;
@@ -145,6 +148,7 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
   const built = engine;
   return {
     engine: built,
+    runbooks,
     metrics,
     store,
     outbox,

@@ -20,12 +20,12 @@ const FAULTS_PER_TYPE = 5;
 /*
  * The acceptance of self-healing, end to end with real components: demo processes (one per pod) run
  * by a simulated controller on the Kubernetes API stand-in; a real Prometheus scrapes them and
- * evaluates the shipped alert rules (time-scaled 1/60, see chaos-time-scale.ts); a real Alertmanager
+ * evaluates the shipped alert rules (time-scaled 1/40, see chaos-time-scale.ts); a real Alertmanager
  * routes to presage's webhook; presage acts on the stand-in with the shipped runbooks; the controller
  * restarts, rolls back, scales and cordons; the alerts resolve.
  */
 describe("chaos: shipped runbooks heal injected faults end to end", () => {
-  let env: ChaosEnvironment;
+  let env: ChaosEnvironment | undefined;
   let report: ChaosReport;
   const LOG = join("test-output", "chaos-remediation.log");
   const log = (line: string): void => {
@@ -37,7 +37,6 @@ describe("chaos: shipped runbooks heal injected faults end to end", () => {
     writeFileSync(LOG, "");
     env = await startChaosEnvironment({
       topology: CHAOS_TOPOLOGY,
-      ...(process.env.CHAOS_RULES_FILE === undefined ? {} : { rulesFile: process.env.CHAOS_RULES_FILE }),
       log,
     });
     report = await runChaosCampaign(env, {
@@ -53,10 +52,13 @@ describe("chaos: shipped runbooks heal injected faults end to end", () => {
   }, 60_000);
 
   it("evaluates valid rules: the time-scaled shipped rule file passes promtool check rules", async () => {
-    const { stdout } = await run("promtool", ["check", "rules", env.prometheus.rulesFile]);
-    expect(stdout).toMatch(/SUCCESS: 11 rules found/);
-    expect(env.rulesText).toContain("for: 10000ms");
-    expect(env.rulesText).not.toMatch(/\[\d+m\]/);
+    const { stdout } = await run("promtool", ["check", "rules", env!.prometheus.rulesFile]);
+    const shipped = (env!.rulesText.match(/^\s*- (record|alert): /gm) ?? []).length;
+    expect(shipped).toBeGreaterThanOrEqual(5);
+    expect(stdout).toContain(`SUCCESS: ${shipped} rules found`);
+    // PresageMemoryLeak's `for: 10m`, scaled.
+    expect(env!.rulesText).toContain(`for: ${600_000 / env!.scale.factor}ms`);
+    expect(env!.rulesText).not.toMatch(/\[\d+m\]/);
   });
 
   it("injects at least 25 faults across the five incident types", () => {
@@ -67,27 +69,34 @@ describe("chaos: shipped runbooks heal injected faults end to end", () => {
   });
 
   it("heals at least 90% of them (verified by presage, alert resolved)", () => {
-    const failed = report.faults.filter((fault) => !fault.healed);
-    expect(failed.map((fault) => `${fault.type} ${fault.target} ${fault.variant}: ${fault.outcome} ${fault.detail ?? ""}`)).toEqual(
-      expect.any(Array),
-    );
-    expect(report.summary.successRate).toBeGreaterThanOrEqual(0.9);
+    const failed = report.faults
+      .filter((fault) => !fault.healed)
+      .map(
+        (fault) =>
+          `${fault.type} on ${fault.target} (${fault.variant}): ${fault.outcome} ${fault.detail ?? ""}`,
+      );
+    expect(report.summary.successRate, `not healed:\n${failed.join("\n")}`).toBeGreaterThanOrEqual(0.9);
     expect(Number.isFinite(report.summary.mttrMedianMs)).toBe(true);
     expect(report.summary.mttrP95Ms).toBeGreaterThanOrEqual(report.summary.mttrMedianMs);
   });
 
   it("acts with the runbook meant for each incident type", () => {
     const expected: Record<FaultType, string[]> = {
-      [FaultType.memoryLeak]: ["restart-deployment"],
-      [FaultType.crashLoop]: ["rollback-deployment"],
-      [FaultType.errorRate]: ["restart-deployment", "rollback-deployment"],
-      [FaultType.saturation]: ["scale-deployment"],
-      [FaultType.diskPressure]: ["cordon-node", "create-job"],
+      [FaultType.memoryLeak]: ["rollout restart"],
+      [FaultType.crashLoop]: ["rollout undo"],
+      [FaultType.errorRate]: ["rollout restart", "rollout undo"],
+      [FaultType.saturation]: ["scale deployment"],
+      [FaultType.diskPressure]: ["cordon node", "create job"],
     };
     for (const fault of report.faults.filter((candidate) => candidate.healed)) {
+      expect(fault.runbook).toBeDefined();
       expect(fault.actions.length).toBeGreaterThan(0);
       for (const action of fault.actions) {
-        expect(expected[fault.type].some((kind) => action.includes(kind.split("-")[0]!))).toBe(true);
+        expect([fault.type, action, expected[fault.type].some((kind) => action.startsWith(kind))]).toEqual([
+          fault.type,
+          action,
+          true,
+        ]);
       }
     }
   });
@@ -96,21 +105,26 @@ describe("chaos: shipped runbooks heal injected faults end to end", () => {
     expect(report.audit.duplicateSteps).toEqual([]);
     expect(report.audit.duplicateIncidents).toEqual([]);
     expect(report.audit.apiWrites).toBe(report.audit.ledgerWrites);
-    expect(report.audit.ledgerWrites).toBeGreaterThanOrEqual(report.faults.filter((fault) => fault.healed).length);
+    expect(report.audit.ledgerWrites).toBeGreaterThanOrEqual(
+      report.faults.filter((fault) => fault.healed).length,
+    );
   });
 
   it("tells Slack about each healed fault", () => {
-    const healedMessages = env.receiver.captured.filter(
+    const healedMessages = env!.receiver.captured.filter(
       (entry) => entry.sink === "slack" && String(entry.body.text).includes("Auto-remediated"),
     );
-    expect(healedMessages.length).toBeGreaterThanOrEqual(report.faults.filter((fault) => fault.healed).length);
+    expect(healedMessages.length).toBeGreaterThanOrEqual(
+      report.faults.filter((fault) => fault.healed).length,
+    );
   });
 
   it("opens the circuit breaker and pages a human for a fault the runbook cannot fix", () => {
     const breaker = report.breaker!;
     expect(breaker.incidents.length).toBeGreaterThanOrEqual(3);
     expect(breaker.incidents.every((incident) => incident.state === "escalated")).toBe(true);
-    expect(breaker.incidents.every((incident) => incident.reverted)).toBe(true);
+    // Restart, then roll back to 1.0, which does not help either: the roll back is undone.
+    expect(breaker.incidents.every((incident) => incident.actions >= 2 && incident.reverted)).toBe(true);
     expect(breaker.breakerOpened).toBe(true);
     expect(breaker.pages.some((page) => page.kind === "breaker-opened")).toBe(true);
     expect(breaker.pages.filter((page) => page.kind === "escalated").length).toBeGreaterThanOrEqual(3);

@@ -43,6 +43,8 @@ beforeAll(async () => {
     ],
   });
   alertmanager = await startAlertmanager();
+  // Someone is working on shop/cart: presage must not act there (it reads silences, cached for 5 s).
+  await alertmanager.silence([{ name: "deployment", value: "cart" }]);
   await writeFile(
     join(dir, "kubeconfig"),
     [
@@ -125,7 +127,8 @@ describe("presage serve with a remediation section", () => {
       { timeoutMs: 180_000 },
     );
     const { baseUrl, readToken, adminToken } = served;
-    const output = served.output;
+    const serving = served;
+    const output = (): string => serving.output();
     expect(output()).toMatch(
       /presage serve: remediation: \d+ runbooks from .*deploy\/runbooks \(.*high-error-rate.*\)/,
     );
@@ -222,8 +225,7 @@ describe("presage serve with a remediation section", () => {
     );
     expect(metrics).toMatch(/presage_remediation_alerts_total\{outcome="duplicate"\} 1/);
 
-    // A silence someone set in the real Alertmanager holds presage back on that Deployment.
-    await alertmanager.silence([{ name: "deployment", value: "cart" }]);
+    // The silence set in the real Alertmanager (beforeAll) holds presage back on that Deployment.
     const silenced = await deliver(WEBHOOK_TOKEN, "cart");
     const skipped = ((await silenced.json()) as { receipts: { outcome: string; detail?: string }[] })
       .receipts[0];

@@ -29,6 +29,8 @@ describe("shipped runbooks and their Prometheus alert rules", () => {
       "memory-leak-restart",
       "node-disk-pressure",
       "node-not-ready-cordon",
+      "predicted-oom",
+      "predicted-saturation",
       "saturation-scale-out",
     ]);
     const rules = parseYaml(await readFile(RULES, "utf8")) as RuleFile;

@@ -1,13 +1,15 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../src/api/api-app.js";
 import { remediationNotConfiguredPlugin, ServeRemediation } from "../../src/cli/serve-remediation.js";
 import { ConfigError, parseConfigText } from "../../src/config/presage-config.js";
 import { RESTARTED_AT_ANNOTATION } from "../../src/remediation/kubernetes/kubernetes-actions.js";
 import { FileRemediationStore } from "../../src/remediation/storage/file-remediation-store.js";
+import { loadRunbooks } from "../../src/remediation/runbooks/load-runbooks.js";
 import { InMemoryBackend } from "../support/in-memory-backend.js";
+import { startRedis } from "../support/real-redis.js";
 import { kubePaths, startKubeApiStandIn, type KubeApiStandIn } from "../support/kube-api-stand-in.js";
 import { deploymentObject } from "../support/kube-fixtures.js";
 import { startCapturingReceiver, type CapturingReceiver } from "../support/remediation-receiver.js";
@@ -54,8 +56,9 @@ afterEach(async () => {
 });
 
 /** The config file `presage serve --config` would read, with a restart runbook verified by rollout. */
-function configText(): string {
+function configText(redisUrl?: string): string {
   return [
+    ...(redisUrl === undefined ? [] : [`redis: { url: "${redisUrl}" }`]),
     "remediation:",
     "  runbooksDir: runbooks",
     "  directory: state",
@@ -74,8 +77,8 @@ async function writeRunbook(): Promise<void> {
   );
 }
 
-async function startServing(shutdownGraceMs: number) {
-  const config = parseConfigText(configText(), "presage.yaml", dir);
+async function startServing(shutdownGraceMs: number, redisUrl?: string) {
+  const config = parseConfigText(configText(redisUrl), "presage.yaml", dir);
   const remediation = await ServeRemediation.start({
     config,
     configSource: "presage.yaml",
@@ -127,6 +130,48 @@ describe("remediation in presage serve (ServeRemediation)", () => {
     }
   });
 
+  it("with a redis section, two replicas share delivery claims and the ledger: the same alert to each acts once", async () => {
+    await writeRunbook();
+    const redis = await startRedis();
+    const replicas = [await startServing(20_000, redis.url), await startServing(20_000, redis.url)];
+    try {
+      expect(replicas[0]!.remediation.summary.join("\n")).toContain("in Redis (redis://127.0.0.1:");
+      const outcomes: string[] = [];
+      for (const { app } of replicas) {
+        const response = await app.inject({
+          method: "POST",
+          url: "/api/v1/alerts/alertmanager",
+          headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },
+          payload: webhookPayload([alert]),
+        });
+        outcomes.push(response.json<{ receipts: { outcome: string }[] }>().receipts[0]!.outcome);
+      }
+      expect(outcomes).toEqual(["acting", "duplicate"]);
+      for (const { remediation } of replicas) await remediation.remediation.engine.idle();
+      const restarts = standIn
+        .writes()
+        .filter(
+          (request) =>
+            request.method === "PATCH" && JSON.stringify(request.body).includes(RESTARTED_AT_ANNOTATION),
+        );
+      expect(restarts).toHaveLength(1);
+      const listed = await replicas[1]!.app.inject({
+        method: "GET",
+        url: "/api/v1/remediation/incidents",
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+      });
+      expect(listed.json<{ incidents: { state: string }[] }>().incidents.map((one) => one.state)).toEqual([
+        "healed",
+      ]);
+    } finally {
+      for (const { app, remediation } of replicas) {
+        await app.close();
+        await remediation.stop();
+      }
+      await redis.stop();
+    }
+  });
+
   it("hands a remediation still verifying at shutdown back to a human: escalated, its guard slot released, the page delivered", async () => {
     rolloutReady = false; // the restart's rollout never completes: verification would wait 10 minutes
     await writeRunbook();
@@ -160,7 +205,9 @@ describe("remediation in presage serve (ServeRemediation)", () => {
       const events = await store.events(incidentId);
       const escalated = events.filter((event) => event.type === "escalated");
       expect(escalated).toHaveLength(1);
-      expect(escalated[0]).toMatchObject({ reason: expect.stringContaining("presage stopped (shutdown)") });
+      expect(escalated[0]?.type === "escalated" ? escalated[0].reason : "").toContain(
+        "presage stopped (shutdown)",
+      );
       // Nothing presage applied was rolled back behind the human's back: the restart stays.
       const template = (
         standIn.read(kubePaths.deployment("shop", "web"))?.spec as {
@@ -177,6 +224,48 @@ describe("remediation in presage serve (ServeRemediation)", () => {
     expect(JSON.stringify(receiver.bodies[0])).toContain("presage stopped (shutdown)");
     // Idempotent.
     await expect(remediation.stop()).resolves.toEqual(stopped);
+  });
+
+  it("starts the failure predictor with a prediction section, serves its metrics, and refuses a prediction naming an unknown runbook", async () => {
+    await writeRunbook();
+    const predictionText = (runbook: string): string =>
+      [
+        configText(),
+        'prometheus: { url: "http://127.0.0.1:9" }',
+        "prediction:",
+        "  interval: 1h",
+        "  step: 15s",
+        "  predictions:",
+        "    - name: memory-oom",
+        "      alertname: HighErrorRate",
+        "      query: demo_memory_ratio",
+        "      limit: { value: 1 }",
+        "      horizon: 20m",
+        "      threshold: 0.8",
+        `      runbook: ${runbook}`,
+      ].join("\n");
+    const runbookName = (await loadRunbooks(join(dir, "runbooks")))[0]?.name ?? "?";
+    const config = parseConfigText(predictionText(runbookName), "presage.yaml", dir);
+    const served = await ServeRemediation.start({
+      config,
+      configSource: "presage.yaml",
+      kubeconfigPath: join(dir, "kubeconfig"),
+    });
+    try {
+      expect(served.summary.join("\n")).toContain("failure predictor: 1 prediction");
+      const texts = await Promise.all(served.metrics.map((source) => source.metrics()));
+      expect(texts.join("\n")).toMatch(/presage_prediction_/);
+    } finally {
+      await served.stop();
+    }
+    const wrong = parseConfigText(predictionText("no-such-runbook"), "presage.yaml", dir);
+    const error = await ServeRemediation.start({
+      config: wrong,
+      configSource: "presage.yaml",
+      kubeconfigPath: join(dir, "kubeconfig"),
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/no-such-runbook/);
   });
 
   it("reports a runbook directory with problems as a config error naming file, field and rule", async () => {
@@ -238,5 +327,32 @@ describe("presage serve without a remediation section", () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("examples/presage.yaml", () => {
+  it("holds a (commented-out) remediation section that is a valid config", async () => {
+    const text = await readFile(resolve(import.meta.dirname, "../../examples/presage.yaml"), "utf8");
+    const lines = text.split("\n");
+    const start = lines.indexOf("# remediation:");
+    expect(start).toBeGreaterThan(0);
+    const block: string[] = [];
+    for (const line of lines.slice(start)) {
+      if (!line.startsWith("#")) break;
+      block.push(line.replace(/^# ?/, ""));
+    }
+    const config = parseConfigText(
+      ["prometheus: { url: http://prometheus:9090 }", ...block].join("\n"),
+      "examples/presage.yaml",
+    );
+    expect(config.remediation).toMatchObject({
+      runbooksDir: "/etc/presage/runbooks",
+      defaultMode: "dry-run",
+      webhook: { tokenFile: "/etc/presage/webhook/token" },
+      limits: { cooldownMs: 600_000, maxActionsPerHour: 30, breakerThreshold: 3 },
+      alertmanager: { actWithoutSilences: false },
+    });
+    expect(config.remediation?.notifications.sinks.map((sink) => sink.format)).toEqual(["slack", "webhook"]);
+    expect(config.remediation?.maintenanceWindows).toHaveLength(1);
   });
 });

@@ -82,7 +82,13 @@ export interface FaultResult {
 export interface BreakerResult {
   readonly deployments: readonly string[];
   readonly injectedAtMs: number;
-  readonly incidents: readonly { id: string; target: string; state: string; actions: number; reverted: boolean }[];
+  readonly incidents: readonly {
+    id: string;
+    target: string;
+    state: string;
+    actions: number;
+    reverted: boolean;
+  }[];
   readonly breakerOpened: boolean;
   readonly breakerOpenedAtMs?: number;
   /** Pages (generic webhook) about these incidents: escalations and the breaker. */
@@ -119,6 +125,8 @@ export interface ChaosReport {
   readonly faults: readonly FaultResult[];
   readonly summary: TypeSummary & { readonly byType: Readonly<Record<string, TypeSummary>> };
   readonly breaker?: BreakerResult;
+  /** Incidents that belong to no injected fault (e.g. an alert without the labels a runbook needs). */
+  readonly unattributed: readonly { alertname: string; labels: Record<string, string>; state: string }[];
   readonly audit: ActionAudit;
   readonly notifications: { readonly slack: number; readonly pager: number };
 }
@@ -128,7 +136,7 @@ export interface ChaosCampaignOptions {
   readonly faultsPerType: number;
   /** Run the unfixable-fault scenario after the error lane. @defaultValue true */
   readonly breakerScenario?: boolean;
-  /** Give up on one fault after this long. @defaultValue 90 000 */
+  /** Give up on one fault after this long. @defaultValue 45 000 */
   readonly faultTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -149,7 +157,15 @@ const sleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms);
   });
 
-const FINAL_STATES = new Set(["healed", "escalated", "skipped", "rejected", "unmatched", "dry-run", "closed"]);
+const FINAL_STATES = new Set([
+  "healed",
+  "escalated",
+  "skipped",
+  "rejected",
+  "unmatched",
+  "dry-run",
+  "closed",
+]);
 
 function lanes(env: ChaosEnvironment): Lane[] {
   const { controller } = env;
@@ -252,9 +268,9 @@ function lanes(env: ChaosEnvironment): Lane[] {
 }
 
 async function incidentsNow(env: ChaosEnvironment): Promise<Incident[]> {
-  const response = await env.presage.api<{ incidents: Incident[] }>("GET", "/remediation/incidents?limit=1000");
+  const response = await env.presage.api("GET", "/remediation/incidents?limit=1000");
   if (response.status !== 200) throw new Error(`chaos: GET incidents answered ${response.status}`);
-  return response.body.incidents;
+  return (response.body as { incidents: Incident[] }).incidents;
 }
 
 function eventAt(incident: Incident, type: string): number | undefined {
@@ -262,14 +278,18 @@ function eventAt(incident: Incident, type: string): number | undefined {
 }
 
 /** Waits until Prometheus has no pending or firing alert `alertname` on the target. */
-async function waitQuiet(env: ChaosEnvironment, lane: Lane, target: string, timeoutMs: number): Promise<boolean> {
+async function waitQuiet(
+  env: ChaosEnvironment,
+  lane: Lane,
+  target: string,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const alerts = await env.prometheus
       .query(`ALERTS{alertname="${lane.alertname}", ${lane.targetLabel}="${target}"}`)
       .catch(() => [{}]);
-    const settled =
-      lane.targetLabel === "node" || env.controller.rolledOut(`${NAMESPACE}/${target}`);
+    const settled = lane.targetLabel === "node" || env.controller.rolledOut(`${NAMESPACE}/${target}`);
     if (alerts.length === 0 && settled) return true;
     await sleep(250);
   }
@@ -292,6 +312,7 @@ async function runFault(
   let extraIncidents = 0;
   let approvedAtMs: number | undefined;
   let humanFixed = false;
+  let strayOutcome: string | undefined;
   while (Date.now() < deadline) {
     await sleep(400);
     let incidents: Incident[];
@@ -311,10 +332,27 @@ async function runFault(
       .sort((a, b) => a.startsAtMs - b.startsAtMs);
     incident = mine[0];
     extraIncidents = Math.max(0, mine.length - 1);
-    if (incident === undefined) continue;
+    if (incident === undefined) {
+      // The alert fired, but without the label naming the target: no runbook can act on it.
+      const stray = incidents.find(
+        (candidate) =>
+          candidate.alertname === lane.alertname &&
+          candidate.labels[lane.targetLabel] === undefined &&
+          candidate.startsAtMs >= injectedAtMs - 1500,
+      );
+      if (stray !== undefined && Date.now() - stray.receivedAtMs > 5000) {
+        strayOutcome = `alert without a ${lane.targetLabel} label (${stray.state})`;
+        break;
+      }
+      continue;
+    }
     if (incident.state === "awaiting-approval" && approvedAtMs === undefined) {
       // The on-call admin approves what the runbook asks for (the node runbook ships in approval mode).
-      const approved = await env.presage.api("POST", `/remediation/incidents/${incident.id}/approve`, "admin");
+      const approved = await env.presage.api(
+        "POST",
+        `/remediation/incidents/${incident.id}/approve`,
+        "admin",
+      );
       approvedAtMs = Date.now();
       log(`chaos: approved ${incident.id} (${approved.status})`);
     }
@@ -332,7 +370,13 @@ async function runFault(
   const acted = incident?.timeline.filter((event) => event.type === "acted") ?? [];
   const escalated = incident?.timeline.find((event) => event.type === "escalated");
   const outcome =
-    incident === undefined ? "no-alert" : resolvedAtMs === undefined ? `unresolved (${incident.state})` : incident.state;
+    strayOutcome !== undefined
+      ? strayOutcome
+      : incident === undefined
+        ? "no-alert"
+        : resolvedAtMs === undefined
+          ? `unresolved (${incident.state})`
+          : incident.state;
   const healed = incident?.state === "healed" && resolvedAtMs !== undefined;
   const result: FaultResult = {
     index: 0,
@@ -358,15 +402,14 @@ async function runFault(
       ? {}
       : { verifiedAtMs: eventAt(incident, "healed") }),
     ...(resolvedAtMs === undefined ? {} : { resolvedAtMs, mttrMs: resolvedAtMs - injectedAtMs }),
-    actions: acted.map((event) => ("description" in event ? event.description : event.type)),
+    actions: acted.flatMap((event) => ("description" in event ? [event.description] : [])),
     reverted: incident?.reverted ?? false,
     extraIncidents,
     ...(escalated?.type === "escalated" ? { detail: escalated.reason } : {}),
     timeline: (incident?.timeline ?? []).map((event) => {
       const at = `+${((event.atMs - injectedAtMs) / 1000).toFixed(1)}s ${event.type}`;
       const step = "step" in event ? ` step ${event.step + 1}` : "";
-      const detail =
-        "detail" in event ? `: ${event.detail}` : "reason" in event ? `: ${event.reason}` : "";
+      const detail = "detail" in event ? `: ${event.detail}` : "reason" in event ? `: ${event.reason}` : "";
       return `${at}${step}${detail}`;
     }),
   };
@@ -393,7 +436,20 @@ async function runLane(
 }
 
 /** K = breakerThreshold Deployments lose a dependency at once: restart, roll back, undo, page; breaker opens. */
-async function runBreakerScenario(env: ChaosEnvironment, log: (line: string) => void): Promise<BreakerResult> {
+async function runBreakerScenario(
+  env: ChaosEnvironment,
+  log: (line: string) => void,
+): Promise<BreakerResult> {
+  // A release history first (1.0 → 1.0.1), so the runbook has a real revision to roll back to.
+  for (const target of BREAKER_DEPLOYMENTS) env.controller.deploy(NAMESPACE, target, "1.0.1");
+  const rolledOut = Date.now() + 60_000;
+  while (
+    Date.now() < rolledOut &&
+    !BREAKER_DEPLOYMENTS.every((target) => env.controller.rolledOut(`${NAMESPACE}/${target}`))
+  ) {
+    await sleep(200);
+  }
+  await sleep(2000);
   const injectedAtMs = Date.now();
   log(`chaos: unfixable fault (persistent 50% errors) on ${BREAKER_DEPLOYMENTS.join(", ")}`);
   for (const target of BREAKER_DEPLOYMENTS) env.controller.setPersistentErrors(NAMESPACE, target, 0.5);
@@ -430,20 +486,18 @@ async function runBreakerScenario(env: ChaosEnvironment, log: (line: string) => 
   }
   const ids = new Set(mine.map((incident) => incident.id));
   const pages = pagesAbout(ids).map((entry) => ({
-    kind: String(entry.body.kind ?? ""),
-    summary: String(entry.body.summary ?? ""),
+    kind: typeof entry.body.kind === "string" ? entry.body.kind : "",
+    summary: typeof entry.body.summary === "string" ? entry.body.summary : "",
     atMs: entry.atMs,
   }));
   const slackMessages = env.receiver.captured.filter(
-    (entry) => entry.sink === "slack" && BREAKER_DEPLOYMENTS.some((name) => JSON.stringify(entry.body).includes(name)),
+    (entry) =>
+      entry.sink === "slack" && BREAKER_DEPLOYMENTS.some((name) => JSON.stringify(entry.body).includes(name)),
   ).length;
-  const guards = await env.presage.api<{ breakers?: Record<string, { openUntilMs?: number }> }>(
-    "GET",
-    "/remediation/guards",
-  );
+  const guards = await env.presage.api("GET", "/remediation/guards");
+  const breakers = (guards.body as { breakers?: Record<string, { openUntilMs?: number }> }).breakers;
   const breakerOpened =
-    breakerOpenedAtMs !== undefined ||
-    (guards.body.breakers?.["high-error-rate"]?.openUntilMs ?? 0) > Date.now();
+    breakerOpenedAtMs !== undefined || (breakers?.["high-error-rate"]?.openUntilMs ?? 0) > Date.now();
   // The dependency comes back; the on-call closes the breaker after looking.
   for (const target of BREAKER_DEPLOYMENTS) env.controller.setPersistentErrors(NAMESPACE, target, 0);
   await env.presage.api("POST", "/remediation/breakers/high-error-rate/reset", "admin");
@@ -514,7 +568,7 @@ export function auditActions(
   ).length;
   const duplicateIncidents: string[] = [];
   for (const fault of faults) {
-    const end = fault.resolvedAtMs ?? fault.injectedAtMs + 90_000;
+    const end = fault.resolvedAtMs ?? fault.injectedAtMs + 45_000;
     const acting = incidents.filter(
       (incident) =>
         incident.alertname === fault.alertname &&
@@ -523,7 +577,10 @@ export function auditActions(
         incident.startsAtMs >= fault.injectedAtMs - 1500 &&
         incident.startsAtMs <= end,
     );
-    if (acting.length > 1) duplicateIncidents.push(`${fault.type} on ${fault.target} at ${new Date(fault.injectedAtMs).toISOString()}`);
+    if (acting.length > 1)
+      duplicateIncidents.push(
+        `${fault.type} on ${fault.target} at ${new Date(fault.injectedAtMs).toISOString()}`,
+      );
   }
   return { ledgerWrites, apiWrites, duplicateSteps, duplicateIncidents };
 }
@@ -538,7 +595,7 @@ export async function runChaosCampaign(
   options: ChaosCampaignOptions,
 ): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
-  const timeoutMs = options.faultTimeoutMs ?? 90_000;
+  const timeoutMs = options.faultTimeoutMs ?? 45_000;
   const startedAtMs = Date.now();
   let breaker: BreakerResult | undefined;
   const laneRuns = lanes(env).map((lane) =>
@@ -567,6 +624,17 @@ export async function runChaosCampaign(
     faults,
     summary: { ...summarize(faults), byType },
     ...(breaker === undefined ? {} : { breaker }),
+    unattributed: incidents
+      .filter(
+        (incident) =>
+          !faults.some((fault) => fault.incidentId === incident.id) &&
+          !(breaker?.incidents.some((entry) => entry.id === incident.id) ?? false),
+      )
+      .map((incident) => ({
+        alertname: incident.alertname,
+        labels: { ...incident.labels },
+        state: incident.state,
+      })),
     audit: auditActions(incidents, env.standIn.requests, faults),
     notifications: {
       slack: env.receiver.captured.filter((entry) => entry.sink === "slack").length,
@@ -581,8 +649,8 @@ const seconds = (ms: number): number => ms / 1000;
 export function formatChaosTable(report: ChaosReport): string {
   const row = (name: string, summary: TypeSummary): (string | number)[] => [
     name,
-    summary.faults,
-    summary.healed,
+    String(summary.faults),
+    String(summary.healed),
     `${(summary.successRate * 100).toFixed(0)}%`,
     seconds(summary.mttrMedianMs),
     seconds(summary.mttrP95Ms),
@@ -601,6 +669,19 @@ export function formatChaosTable(report: ChaosReport): string {
   if (breaker !== undefined) {
     lines.push(
       `unfixable fault on ${breaker.deployments.join(", ")}: ${breaker.incidents.map((incident) => incident.state).join(", ")}; circuit breaker ${breaker.breakerOpened ? "opened" : "did NOT open"}; ${breaker.pages.length} pages (${[...new Set(breaker.pages.map((page) => page.kind))].join(", ")})`,
+    );
+  }
+  if (report.unattributed.length > 0) {
+    const kinds = new Map<string, number>();
+    for (const incident of report.unattributed) {
+      const key = `${incident.alertname}{${Object.entries(incident.labels)
+        .filter(([name]) => ["namespace", "deployment", "node"].includes(name))
+        .map(([name, value]) => `${name}=${value}`)
+        .join(",")}} ${incident.state}`;
+      kinds.set(key, (kinds.get(key) ?? 0) + 1);
+    }
+    lines.push(
+      `incidents of no injected fault: ${[...kinds].map(([key, count]) => `${count}× ${key}`).join("; ")}`,
     );
   }
   lines.push(

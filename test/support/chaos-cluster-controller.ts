@@ -48,6 +48,13 @@ export interface ChaosClusterControllerOptions {
   readonly backoffMs?: number;
   /** @defaultValue 1500 */
   readonly maxBackoffMs?: number;
+  /**
+   * Fixed scrape slots (ports) listed in the targets file once. Prometheus 2.42 hands service-discovery
+   * changes to the scrapers at most every 5 s (not configurable), which at the chaos run's time scale
+   * is 5 production minutes; so pods take a free slot and label their own series instead of appearing
+   * as new targets. A pod finding no free slot is listed as a target of its own. @defaultValue 48
+   */
+  readonly scrapeSlots?: number;
   /** Requests per second a Deployment gets unless `setLoad` says otherwise. @defaultValue 40 */
   readonly defaultLoadRps?: number;
   /** @defaultValue none */
@@ -112,6 +119,11 @@ function firstContainer(template: unknown): Record<string, unknown> {
   return Array.isArray(containers) ? record(containers[0]) : {};
 }
 
+/** A field read from an untyped object as text ("" when it is not a string or number). */
+function text(value: unknown): string {
+  return typeof value === "string" ? value : typeof value === "number" ? String(value) : "";
+}
+
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
@@ -152,6 +164,7 @@ export class ChaosClusterController {
   private ksm: Server | undefined;
   private ksmPort = 0;
   private closed = false;
+  private slots: number[] = [];
   /** Pods started over the controller's life (new pods, not container restarts). */
   podsStarted = 0;
 
@@ -171,7 +184,11 @@ export class ChaosClusterController {
 
   async start(): Promise<void> {
     await mkdir(dirname(this.options.targetsFile), { recursive: true });
-    await writeFile(this.options.targetsFile, "[]\n");
+    const slots = new Set<number>();
+    while (slots.size < (this.options.scrapeSlots ?? 48)) slots.add(await freePort());
+    this.slots = [...slots];
+    this.writeTargets();
+    await this.targetsWrite;
     this.ksm = createServer((request, response) => {
       if ((request.url ?? "").split("?")[0] !== "/metrics") {
         response.writeHead(404).end();
@@ -233,7 +250,8 @@ export class ChaosClusterController {
     for (;;) {
       const pending = [...this.workloads.keys()].filter((key) => !this.rolledOut(key));
       if (pending.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`chaos: not rolled out within ${timeoutMs} ms: ${pending.join(", ")}`);
+      if (Date.now() > deadline)
+        throw new Error(`chaos: not rolled out within ${timeoutMs} ms: ${pending.join(", ")}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -431,7 +449,12 @@ export class ChaosClusterController {
     return nodes.sort((a, b) => load(a) - load(b) || a.localeCompare(b))[0];
   }
 
-  private createPod(namespace: string, deployment: string, hash: string, template: unknown): PodState | undefined {
+  private createPod(
+    namespace: string,
+    deployment: string,
+    hash: string,
+    template: unknown,
+  ): PodState | undefined {
     const node = this.schedulableNode();
     if (node === undefined) {
       this.log(`controller: no schedulable node for a pod of ${namespace}/${deployment}`);
@@ -439,7 +462,7 @@ export class ChaosClusterController {
     }
     let suffix = "";
     for (let index = 0; index < 5; index++) {
-      suffix += POD_SUFFIX_ALPHABET[Math.floor(Math.random() * POD_SUFFIX_ALPHABET.length)];
+      suffix += POD_SUFFIX_ALPHABET.charAt(Math.floor(Math.random() * POD_SUFFIX_ALPHABET.length));
     }
     const container = firstContainer(template);
     const resources = record(container.resources);
@@ -487,7 +510,11 @@ export class ChaosClusterController {
       spec: { nodeName: node, containers: record(record(template).spec).containers },
       status: this.podStatus(pod),
     });
-    void freePort().then(
+    const used = new Set([...this.pods.values()].map((other) => other.port));
+    const slot = this.slots.find((port) => !used.has(port));
+    // The slot is taken at once (before the next pod of this reconcile looks for one).
+    pod.port = slot ?? -1;
+    void (slot === undefined ? freePort() : Promise.resolve(slot)).then(
       (port) => {
         pod.port = port;
         this.startContainer(pod);
@@ -514,6 +541,7 @@ export class ChaosClusterController {
         DEMO_MEMORY_LIMIT_BYTES: String(pod.memoryLimitBytes),
         DEMO_CPU_REQUEST_CORES: String(pod.cpuRequestCores),
         DEMO_CONTROL: JSON.stringify(control),
+        DEMO_LABELS: JSON.stringify(this.podLabels(pod)),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -629,10 +657,10 @@ export class ChaosClusterController {
         requestsPerSecond: this.shareOf(pod),
         ...(workload.persistentErrorRatio > 0 ? { errorRatio: workload.persistentErrorRatio } : {}),
       };
-      const text = JSON.stringify(control);
-      if (text === pod.sentControl) continue;
-      pod.sentControl = text;
-      this.post(pod, control);
+      const message = JSON.stringify(control);
+      if (message === pod.sentControl) continue;
+      pod.sentControl = message;
+      void this.post(pod, control);
     }
   }
 
@@ -677,20 +705,25 @@ export class ChaosClusterController {
     }
   }
 
+  private podLabels(pod: PodState): Record<string, string> {
+    return {
+      namespace: pod.namespace,
+      pod: pod.name,
+      deployment: pod.deployment,
+      container: "app",
+      node: pod.node,
+    };
+  }
+
   private writeTargets(): void {
-    const groups = [...this.pods.values()]
-      .filter((pod) => !pod.deleting && pod.port > 0)
+    const overflow = [...this.pods.values()]
+      .filter((pod) => !pod.deleting && pod.port > 0 && !this.slots.includes(pod.port))
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((pod) => ({
-        targets: [`127.0.0.1:${pod.port}`],
-        labels: {
-          namespace: pod.namespace,
-          pod: pod.name,
-          deployment: pod.deployment,
-          container: "app",
-          node: pod.node,
-        },
-      }));
+      .map((pod) => ({ targets: [`127.0.0.1:${pod.port}`], labels: this.podLabels(pod) }));
+    const groups = [
+      { targets: this.slots.map((port) => `127.0.0.1:${port}`), labels: { chaos_slot: "true" } },
+      ...overflow,
+    ];
     const text = `${JSON.stringify(groups, null, 1)}\n`;
     if (text === this.targetsText) return;
     this.targetsText = text;
@@ -724,7 +757,7 @@ export class ChaosClusterController {
             namespace: pod.metadata?.namespace ?? "",
             pod: pod.metadata?.name ?? "",
             uid: pod.metadata?.uid ?? "",
-            container: String(entry.name ?? ""),
+            container: text(entry.name),
           })} ${Number(entry.restartCount ?? 0)}`,
         );
       }
@@ -742,11 +775,13 @@ export class ChaosClusterController {
             namespace: pod.metadata?.namespace ?? "",
             pod: pod.metadata?.name ?? "",
             uid: pod.metadata?.uid ?? "",
-            container: String(container.name ?? ""),
-            node: String(record(pod.spec).nodeName ?? ""),
+            container: text(container.name),
+            node: text(record(pod.spec).nodeName),
           };
           if (values.cpu !== undefined) {
-            lines.push(`${metric}${labels({ ...base, resource: "cpu", unit: "core" })} ${quantityCores(values.cpu, 0)}`);
+            lines.push(
+              `${metric}${labels({ ...base, resource: "cpu", unit: "core" })} ${quantityCores(values.cpu, 0)}`,
+            );
           }
           if (values.memory !== undefined) {
             lines.push(
@@ -758,9 +793,10 @@ export class ChaosClusterController {
     }
     family("kube_pod_status_ready", "gauge", "Pod readiness.");
     for (const pod of pods) {
-      const ready = (record(pod.status).conditions as unknown[] | undefined)
-        ?.map(record)
-        .find((condition) => condition.type === "Ready")?.status === "True";
+      const ready =
+        (record(pod.status).conditions as unknown[] | undefined)
+          ?.map(record)
+          .find((condition) => condition.type === "Ready")?.status === "True";
       for (const condition of ["true", "false"]) {
         lines.push(
           `kube_pod_status_ready${labels({
@@ -775,10 +811,19 @@ export class ChaosClusterController {
     const deployments = standIn.list(collectionPath("apps/v1", "deployments"));
     const deploymentFamilies: [string, (object: KubeObject) => number][] = [
       ["kube_deployment_metadata_generation", (object) => Number(object.metadata?.generation ?? 0)],
-      ["kube_deployment_status_observed_generation", (object) => Number(record(object.status).observedGeneration ?? 0)],
+      [
+        "kube_deployment_status_observed_generation",
+        (object) => Number(record(object.status).observedGeneration ?? 0),
+      ],
       ["kube_deployment_spec_replicas", (object) => Number(record(object.spec).replicas ?? 0)],
-      ["kube_deployment_status_replicas_updated", (object) => Number(record(object.status).updatedReplicas ?? 0)],
-      ["kube_deployment_status_replicas_available", (object) => Number(record(object.status).availableReplicas ?? 0)],
+      [
+        "kube_deployment_status_replicas_updated",
+        (object) => Number(record(object.status).updatedReplicas ?? 0),
+      ],
+      [
+        "kube_deployment_status_replicas_available",
+        (object) => Number(record(object.status).availableReplicas ?? 0),
+      ],
     ];
     for (const [metric, value] of deploymentFamilies) {
       family(metric, "gauge", "Deployment state.");
@@ -799,9 +844,9 @@ export class ChaosClusterController {
           lines.push(
             `kube_node_status_condition${labels({
               node: node.metadata?.name ?? "",
-              condition: String(condition.type ?? ""),
+              condition: text(condition.type),
               status,
-            })} ${String(condition.status ?? "").toLowerCase() === status ? 1 : 0}`,
+            })} ${text(condition.status).toLowerCase() === status ? 1 : 0}`,
           );
         }
       }
@@ -881,7 +926,10 @@ export async function prepareDemoEntry(directory: string): Promise<string> {
       compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
       fileName: `${name}.ts`,
     }).outputText;
-    await writeFile(join(directory, `${name}.mjs`), output.replace(/\.\/chaos-demo-service\.js/g, "./chaos-demo-service.mjs"));
+    await writeFile(
+      join(directory, `${name}.mjs`),
+      output.replace(/\.\/chaos-demo-service\.js/g, "./chaos-demo-service.mjs"),
+    );
   }
   return join(directory, "chaos-demo-pod.mjs");
 }

@@ -11,6 +11,18 @@ const number = (name: string): number | undefined => {
   return env[name] === undefined || !Number.isFinite(value) ? undefined : value;
 };
 
+function parseLabels(text: string | undefined): Record<string, string> {
+  try {
+    const parsed = JSON.parse(text ?? "{}") as unknown;
+    if (typeof parsed !== "object" || parsed === null) return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+    );
+  } catch {
+    return {};
+  }
+}
+
 const service = await startDemoService({
   version: env.DEMO_VERSION ?? "1.0",
   port: number("DEMO_PORT") ?? 0,
@@ -22,6 +34,7 @@ const service = await startDemoService({
     ? {}
     : { cpuRequestCores: number("DEMO_CPU_REQUEST_CORES") }),
   control: parseDemoControl(env.DEMO_CONTROL ?? "{}") ?? {},
+  seriesLabels: parseLabels(env.DEMO_LABELS),
 });
 process.stdout.write(`READY ${service.port}\n`);
 process.on("SIGTERM", () => {

@@ -51,6 +51,11 @@ export interface DemoServiceOptions {
   /** CPU the pod requests (cores), for the saturation gauge. @defaultValue 0.5 */
   readonly cpuRequestCores?: number;
   readonly control?: DemoControl;
+  /**
+   * Labels added to every series (`namespace`, `pod`, … — as cAdvisor labels its own series, since
+   * the chaos run's scrape slots carry no pod identity). @defaultValue none
+   */
+  readonly seriesLabels?: Readonly<Record<string, string>>;
   /** @defaultValue 100 */
   readonly tickMs?: number;
 }
@@ -81,9 +86,11 @@ class DemoState {
   private requestCarry = 0;
   private errorCarry = 0;
 
-  constructor(private readonly options: Required<Omit<DemoServiceOptions, "port" | "control">> & {
-    control: DemoControl;
-  }) {
+  constructor(
+    private readonly options: Required<Omit<DemoServiceOptions, "port" | "control" | "seriesLabels">> & {
+      control: DemoControl;
+    },
+  ) {
     this.workingSetBytes = options.memoryLimitBytes * BASE_MEMORY_RATIO;
     this.requestsPerSecond = options.control.requestsPerSecond ?? 20;
     this.errorRatio = options.control.errorRatio ?? 0;
@@ -176,6 +183,20 @@ function finite(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+/** Adds `labels` to every sample line of an exposition. */
+function labelSeries(labels: Readonly<Record<string, string>>): (text: string) => string {
+  const pairs = Object.entries(labels)
+    .map(([name, value]) => `${name}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)
+    .join(",");
+  if (pairs === "") return (text) => text;
+  return (text) =>
+    text.replace(
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? /gm,
+      (_line, name: string, _braces, inner?: string) =>
+        `${name}{${inner === undefined || inner === "" ? pairs : `${inner},${pairs}`}} `,
+    );
+}
+
 /** Parses a control body; unknown or invalid fields are ignored (never a crash). */
 export function parseDemoControl(text: string): DemoControl | undefined {
   let body: unknown;
@@ -211,6 +232,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
     tickMs: options.tickMs ?? 100,
     control: options.control ?? {},
   };
+  const withLabels = labelSeries(options.seriesLabels ?? {});
   await new Promise((resolve) => setTimeout(resolve, resolved.startupMs));
   if (resolved.version.includes("crash")) {
     setTimeout(() => {
@@ -236,9 +258,9 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       response.writeHead(status, { "content-type": type }).end(body);
     };
     if (request.method === "GET" && path === "/metrics") {
-      send(200, "text/plain; version=0.0.4", state.appMetrics());
+      send(200, "text/plain; version=0.0.4", withLabels(state.appMetrics()));
     } else if (request.method === "GET" && path === DEMO_CADVISOR_PATH) {
-      send(200, "text/plain; version=0.0.4", state.cadvisorMetrics());
+      send(200, "text/plain; version=0.0.4", withLabels(state.cadvisorMetrics()));
     } else if (request.method === "GET" && path === "/healthz") {
       send(200, "text/plain", `ok ${resolved.version}\n`);
     } else if (request.method === "POST" && path === DEMO_CONTROL_PATH) {

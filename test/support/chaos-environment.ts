@@ -15,7 +15,13 @@ import {
   type ChaosPresage,
   type NotificationReceiver,
 } from "./chaos-presage.js";
-import { CHAOS_TIME_SCALE, scaleAlertRules, scaleDuration, scaleRunbooks, type TimeScale } from "./chaos-time-scale.js";
+import {
+  CHAOS_TIME_SCALE,
+  scaleAlertRules,
+  scaleDuration,
+  scaleRunbooks,
+  type TimeScale,
+} from "./chaos-time-scale.js";
 import { freePort } from "./free-port.js";
 import { startKubeApiStandIn, type KubeApiStandIn } from "./kube-api-stand-in.js";
 import { startRealAlertmanager, type RealAlertmanager } from "./real-alertmanager.js";
@@ -24,7 +30,10 @@ import { startRealAlertmanager, type RealAlertmanager } from "./real-alertmanage
 export async function repositoryRoot(): Promise<string> {
   let directory = new URL(".", import.meta.url).pathname;
   for (let depth = 0; depth < 6; depth++) {
-    const found = await readFile(join(directory, "deploy", "prometheus", "presage-alert-rules.yaml"), "utf8").then(
+    const found = await readFile(
+      join(directory, "deploy", "prometheus", "presage-alert-rules.yaml"),
+      "utf8",
+    ).then(
       () => true,
       () => false,
     );
@@ -123,7 +132,10 @@ export async function startChaosEnvironment(options: ChaosEnvironmentOptions): P
     await mkdir(runbooksDir);
     const shipped = join(root, "deploy", "runbooks");
     for (const name of (await readdir(shipped)).filter((file) => /\.ya?ml$/.test(file))) {
-      await writeFile(join(runbooksDir, name), scaleRunbooks(await readFile(join(shipped, name), "utf8"), scale));
+      await writeFile(
+        join(runbooksDir, name),
+        scaleRunbooks(await readFile(join(shipped, name), "utf8"), scale),
+      );
     }
 
     const receiver = await startNotificationReceiver();
@@ -171,10 +183,20 @@ export async function startChaosEnvironment(options: ChaosEnvironmentOptions): P
     for (;;) {
       const recorded = await prometheus
         .query(`count(presage:deployment_error_ratio:rate2m{namespace="${topology.namespace}"})`)
-        .then((result) => Number(result[0]?.value[1] ?? 0), () => 0);
+        .then(
+          (result) => Number(result[0]?.value[1] ?? 0),
+          () => 0,
+        );
       const memory = await prometheus
-        .query(`count(presage:deployment_memory_limit_ratio{namespace="${topology.namespace}"})`)
-        .then((result) => Number(result[0]?.value[1] ?? 0), () => 0);
+        // Every Deployment's containers scraped (the raw series, not a rule: a broken rule must show
+        // as failed faults, not as a harness that never starts).
+        .query(
+          `count(count by (deployment) (container_memory_working_set_bytes{namespace="${topology.namespace}"}))`,
+        )
+        .then(
+          (result) => Number(result[0]?.value[1] ?? 0),
+          () => 0,
+        );
       if (recorded >= topology.deployments.length && memory >= topology.deployments.length) break;
       if (Date.now() > deadline) {
         for (const query of [
@@ -186,7 +208,7 @@ export async function startChaosEnvironment(options: ChaosEnvironmentOptions): P
           log(`chaos: ${query} = ${JSON.stringify(await prometheus.query(query).catch(String))}`);
         }
         throw new Error(
-          `chaos: Prometheus recorded ${recorded} error ratios and ${memory} memory ratios of ${topology.deployments.length} deployments within 60 s`,
+          `chaos: Prometheus recorded ${recorded} error ratios and scraped the containers of ${memory} of ${topology.deployments.length} deployments within 60 s`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -92,7 +92,11 @@ export interface ChaosPresage {
   readonly remediation: Remediation;
   readonly app: FastifyInstance;
   /** GET/POST against the API with the read or admin token. */
-  api<T>(method: "GET" | "POST", path: string, role?: "read" | "admin"): Promise<{ status: number; body: T }>;
+  api(
+    method: "GET" | "POST",
+    path: string,
+    role?: "read" | "admin",
+  ): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
 
@@ -170,7 +174,7 @@ export async function startChaosPresage(options: ChaosPresageOptions): Promise<C
     webhookUrl: `${url}${API_PREFIX}/alerts/alertmanager`,
     remediation,
     app,
-    api: async <T>(method: "GET" | "POST", path: string, role: "read" | "admin" = "read") => {
+    api: async (method, path, role = "read") => {
       const response = await fetch(`${url}${API_PREFIX}${path}`, {
         method,
         headers: {
@@ -180,7 +184,7 @@ export async function startChaosPresage(options: ChaosPresageOptions): Promise<C
         ...(method === "POST" ? { body: "{}" } : {}),
         signal: AbortSignal.timeout(10_000),
       });
-      return { status: response.status, body: (await response.json()) as T };
+      return { status: response.status, body: (await response.json()) as object };
     },
     close: async () => {
       await app.close();

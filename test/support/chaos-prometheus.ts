@@ -34,11 +34,9 @@ export interface ScrapingPrometheus {
 }
 
 /** The `prometheus.yml` of the chaos run. */
-export function scrapingPrometheusConfig(
-  options: ScrapingPrometheusOptions,
-  rulesFile: string,
-): string {
-  const sd = `    file_sd_configs:\n      - files: [${JSON.stringify(options.targetsFile)}]\n        refresh_interval: 5s\n`;
+export function scrapingPrometheusConfig(options: ScrapingPrometheusOptions, rulesFile: string): string {
+  // Pods label their own series (the scrape slots carry no pod identity), hence honor_labels.
+  const sd = `    honor_labels: true\n    file_sd_configs:\n      - files: [${JSON.stringify(options.targetsFile)}]\n        refresh_interval: 5s\n`;
   return [
     "global:",
     `  scrape_interval: ${options.scrapeInterval ?? "500ms"}`,
@@ -89,7 +87,9 @@ export async function startScrapingPrometheus(
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await rm(dir, { recursive: true, force: true });
-      throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log}`);
+      throw new Error(
+        `prometheus exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log}`,
+      );
     }
     const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
       (response) => response.ok,

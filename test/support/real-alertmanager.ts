@@ -117,7 +117,9 @@ export async function startRealAlertmanager(
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await rm(dir, { recursive: true, force: true });
-      throw new Error(`alertmanager exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log}`);
+      throw new Error(
+        `alertmanager exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log}`,
+      );
     }
     const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
       (response) => response.ok,
@@ -157,7 +159,9 @@ export async function startRealAlertmanager(
         }),
       });
       if (!response.ok)
-        throw new Error(`alertmanager: creating a silence answered ${response.status}: ${await response.text()}`);
+        throw new Error(
+          `alertmanager: creating a silence answered ${response.status}: ${await response.text()}`,
+        );
       return ((await response.json()) as { silenceID: string }).silenceID;
     },
     kill: () => signalAndWait(child, "SIGKILL"),

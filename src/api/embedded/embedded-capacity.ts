@@ -118,10 +118,6 @@ export class EmbeddedCapacity {
     });
   }
 
-  private realNowMs(): number {
-    return (this.options.realNowMs ?? (() => performance.now()))();
-  }
-
   /** Where tickets, outbox and ledger are kept. */
   get stateFile(): string {
     return this.config.stateFile;
@@ -238,5 +234,9 @@ export class EmbeddedCapacity {
       );
     }
     return report;
+  }
+
+  private realNowMs(): number {
+    return (this.options.realNowMs ?? (() => performance.now()))();
   }
 }

@@ -57,18 +57,22 @@ export type PredictionOutcome = (typeof PredictionOutcome)[keyof typeof Predicti
 
 /** What the failure predictor foresaw when it raised a preventive incident. */
 export interface PredictionMark {
-  /** The configured prediction's name (`prediction.predictions[].name`). */
+  /** The configured prediction's name (`prediction.predictions[].name` or `prediction.anomalies[].name`). */
   readonly name: string;
+  /** `exhaustion` (a resource heading for its limit) or `anomaly` (a seasonal-residual score). @defaultValue "exhaustion" */
+  readonly kind?: "exhaustion" | "anomaly";
   /** The runbook the prediction asks for, when it names one. */
   readonly runbook?: string;
-  /** P(the resource reaches its limit within the horizon) when raised, 0–1. */
+  /** P(the resource reaches its limit within the horizon) when raised, 0–1; for an anomaly, its score. */
   readonly probability: number;
+  /** How long after acting the failure is watched for. */
   readonly horizonMs: number;
   /** How long after the horizon a failure still counts as not prevented. */
   readonly graceMs: number;
-  /** Forecast time from the newest point to the limit (ms; may be `Infinity` as `null` in JSON). */
+  /** Forecast time from the newest point to the limit (ms); null when the trend never gets there or for an anomaly. */
   readonly timeToLimitMs: number | null;
-  /** The limit and the fitted level at the newest point, in the series' unit. */
-  readonly limit: number;
-  readonly level: number;
+  /** The limit, in the series' unit (exhaustion only). */
+  readonly limit?: number;
+  /** The fitted level at the newest point (exhaustion), or the anomalous value (anomaly). */
+  readonly level?: number;
 }
