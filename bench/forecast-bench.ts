@@ -8,7 +8,10 @@
  * all the data set's series. `ms/series` is fit + forecast time per series (for `lstm-global` the
  * shared training is spread over the series; `lstmGlobalTrainingSeconds` in the JSON has it whole).
  *
- * Flags: --only hourly|weekly  --limit N  --models a,b  --skip-r  --r-workers N  --r-methods a,b
+ * `--average auto+lstm-global` also scores the equal-weight average of those methods' forecasts (point
+ * forecasts and interval bounds averaged per step; fit time summed).
+ *
+ * Flags: --only hourly|weekly  --limit N  --models a,b  --average a+b  --skip-r  --r-workers N  --r-methods a,b
  *        --r-timeout-seconds S (per R method and series; over it R falls back to snaive, counted)
  *        --out file.json
  */
@@ -67,6 +70,7 @@ const { values: flags } = parseArgs({
     limit: { type: "string" },
     models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2,lstm,lstm-global,auto+lstm" },
     "skip-r": { type: "boolean", default: false },
+    average: { type: "string", default: "" },
     "r-workers": { type: "string", default: "2" },
     "r-timeout-seconds": { type: "string", default: "60" },
     "r-methods": { type: "string", default: R_METHODS.join(",") },
@@ -115,7 +119,11 @@ for (const dataset of DATASETS.filter(
   const peers = flags["skip-r"] ? [] : await runR(dataset, trainCsv, testCsv, series);
   const reference = ours.find((set) => set.name === "naive2");
   if (!reference) throw new Error("naive2 must be among the models: it is the OWA reference");
-  const scored = scoreForecastSets(series, [...ours, ...peers], reference, dataset.season);
+  const averaged = flags.average
+    .split(",")
+    .filter((spec) => spec !== "")
+    .map((spec) => averageSets(spec, ours));
+  const scored = scoreForecastSets(series, [...ours, ...averaged, ...peers], reference, dataset.season);
   const ratios = ratiosAgainstAuto(scored.methods);
   process.stdout.write(
     `\nM4 ${dataset.name} (${series.length} series, h=${dataset.horizon}, m=${dataset.season})\n`,
@@ -303,6 +311,43 @@ function ratiosAgainstAuto(methods: Record<string, MethodScores>): PeerRatio[] {
       msisRatio: auto.msis / peer.msis,
       speedup: peer.fitMsPerSeries / auto.fitMsPerSeries,
     }));
+}
+
+/** The equal-weight average of the forecast sets named in `spec` (`a+b`), as one more method. */
+function averageSets(spec: string, sets: readonly ForecastSet[]): ForecastSet {
+  const members = spec.split("+").map((name) => {
+    const set = sets.find((candidate) => candidate.name === name);
+    if (!set) throw new Error(`--average ${spec}: ${name} is not among --models`);
+    return set;
+  });
+  const first = members[0];
+  if (!first || members.length < 2) throw new Error(`--average ${spec}: name at least two methods`);
+  const mean = (rows: readonly (readonly number[])[]): number[] =>
+    (rows[0] ?? []).map((_, h) => rows.reduce((sum, row) => sum + (row[h] ?? 0), 0) / rows.length);
+  const forecasts = first.forecasts.map((forecast, i) => {
+    const parts = members.map((member) => member.forecasts[i] ?? forecast);
+    return {
+      model: `average(${parts.map((part) => part.model).join(",")})`,
+      mean: mean(parts.map((part) => part.mean)),
+      intervals: forecast.intervals.map((interval) => {
+        const matching = parts.map(
+          (part) => part.intervals.find((candidate) => candidate.level === interval.level) ?? interval,
+        );
+        return {
+          level: interval.level,
+          lower: mean(matching.map((candidate) => candidate.lower)),
+          upper: mean(matching.map((candidate) => candidate.upper)),
+        };
+      }),
+      notes: [],
+    };
+  });
+  return {
+    name: spec.replaceAll("+", "⊕"),
+    forecasts,
+    fitMsPerSeries: members.reduce((sum, member) => sum + member.fitMsPerSeries, 0),
+    failures: members.reduce((sum, member) => sum + member.failures, 0),
+  };
 }
 
 function summarize(seconds: readonly number[]): { median: number; max: number; count: number } | undefined {

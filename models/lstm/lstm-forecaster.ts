@@ -1,5 +1,4 @@
-import { SeasonalNaiveForecaster } from "../baseline/seasonal-naive.js";
-import { restoreSeasonalNaive } from "../baseline/seasonal-naive.js";
+import { restoreSeasonalNaive, SeasonalNaiveForecaster } from "../baseline/seasonal-naive.js";
 import { cleanValues } from "../cleaning/clean-values.js";
 import type { FittedModel, Forecaster } from "../forecaster.js";
 import type { Series } from "../series.js";

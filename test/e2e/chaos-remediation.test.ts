@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   CHAOS_TOPOLOGY,
   FaultType,
@@ -110,12 +110,17 @@ describe("chaos: shipped runbooks heal injected faults end to end", () => {
     );
   });
 
-  it("tells Slack about each healed fault", () => {
-    const healedMessages = env!.receiver.captured.filter(
-      (entry) => entry.sink === "slack" && String(entry.body.text).includes("Auto-remediated"),
-    );
-    expect(healedMessages.length).toBeGreaterThanOrEqual(
-      report.faults.filter((fault) => fault.healed).length,
+  it("tells Slack about each healed fault", async () => {
+    const healed = report.faults.filter((fault) => fault.healed).length;
+    // The last notifications may still be in the outbox (dispatched every second).
+    await vi.waitFor(
+      () => {
+        const messages = env!.receiver.captured.filter(
+          (entry) => entry.sink === "slack" && String(entry.body.text).includes("Auto-remediated"),
+        );
+        expect(messages.length).toBeGreaterThanOrEqual(healed);
+      },
+      { timeout: 20_000, interval: 250 },
     );
   });
 

@@ -24,7 +24,7 @@ const BREAKER_DEPLOYMENTS = ["brk-a", "brk-b", "brk-c"] as const;
 /** The cluster every campaign runs on: Deployments per lane, nodes for the disk lane. */
 export const CHAOS_TOPOLOGY: ChaosTopology = {
   namespace: NAMESPACE,
-  // Three memory Deployments: the memory runbook's cooldown (30 min → 30 s) must pass between two
+  // Three memory Deployments: the memory runbook's cooldown (30 min → 45 s) must pass between two
   // faults on one Deployment, and a lane cycles faster than that over two.
   deployments: [
     "mem-a",
