@@ -230,8 +230,12 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
     const current = Number.isSafeInteger(declared)
       ? declared
       : Math.max(0, ...owned.map((entry) => entry.revision));
+    const currentTemplate = comparableTemplate(object.spec?.template);
     const previous = owned
-      .filter((entry) => entry.revision < current)
+      .filter(
+        (entry) =>
+          entry.revision < current && comparableTemplate(entry.rs.spec?.template) !== currentTemplate,
+      )
       .sort((a, b) => b.revision - a.revision)[0];
     if (previous?.rs.spec?.template === undefined) {
       throw new RemediationError(
@@ -436,4 +440,42 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
       );
     }
   }
+}
+
+/**
+ * A pod template as compared for `kubectl rollout undo`-like rollbacks: without the restart annotation
+ * and the pod-template-hash label, so a revision made only by a rolling restart counts as the same
+ * code (rolling back to it would redeploy what is failing now), with keys sorted and empty values
+ * dropped so API round-trips don't make equal templates differ.
+ */
+function comparableTemplate(template: V1PodTemplateSpec | undefined): string {
+  const ignored = new Set([RESTARTED_AT_ANNOTATION, "pod-template-hash"]);
+  const without = (map: Record<string, string> | undefined): Record<string, string> =>
+    Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !ignored.has(key)));
+  const copy: unknown = {
+    metadata: {
+      annotations: without(template?.metadata?.annotations),
+      labels: without(template?.metadata?.labels),
+    },
+    spec: template?.spec,
+  };
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== "object" || value === null || value instanceof Date) return value;
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, inner]) => inner !== undefined && inner !== null)
+      .map(([key, inner]) => [key, canonical(inner)] as const)
+      .filter(
+        ([, inner]) =>
+          !(
+            typeof inner === "object" &&
+            inner !== null &&
+            !Array.isArray(inner) &&
+            Object.keys(inner).length === 0
+          ),
+      )
+      .sort(([a], [b]) => a.localeCompare(b));
+    return Object.fromEntries(entries);
+  };
+  return JSON.stringify(canonical(copy));
 }

@@ -125,8 +125,13 @@ export function actionTarget(action: RemediationAction): string {
       return `node/${action.params.node}`;
     case ActionKind.httpHook:
       return `hook/${action.params.url}`;
-    case ActionKind.createJob:
-      return `job/${action.params.namespace}/${action.params.job.metadata.name ?? action.params.job.metadata.generateName ?? ""}`;
+    case ActionKind.createJob: {
+      const job = action.params.job as { metadata: { name?: string; generateName?: string }; spec?: unknown };
+      const nodeName = (job.spec as { template?: { spec?: { nodeName?: unknown } } } | undefined)?.template
+        ?.spec?.nodeName;
+      const base = `job/${action.params.namespace}/${job.metadata.name ?? job.metadata.generateName ?? ""}`;
+      return typeof nodeName === "string" && nodeName !== "" ? `${base}@node/${nodeName}` : base;
+    }
     case ActionKind.raiseScalerFloor:
       return `hpa/${action.params.namespace}/${action.params.hpa}`;
   }
