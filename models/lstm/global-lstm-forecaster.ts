@@ -41,7 +41,8 @@ export interface GlobalLstmNetwork {
  * Global LSTM: one network trained on the pooled windows of many series (the strongest M4 entries
  * learned across series this way), then `fit(series)` only attaches a series to it — its input window,
  * phase and per-step intervals from its own most recent windows — without training. The network is
- * trained once, on first use, on `pool` (or on the first fitted series when the pool is empty).
+ * trained once, on first use (`train()` or the first `fit`), on `pool` — or, when the pool is empty,
+ * on the series being fitted then. Every series trained on loses its last `holdoutSteps` first.
  * Per-window scaling is what lets series of very different magnitudes share one network.
  */
 export class GlobalLstmForecaster implements Forecaster {
@@ -70,9 +71,14 @@ export class GlobalLstmForecaster implements Forecaster {
     this.capabilities = { minTrainLength: minimumLength(this.options), supportsIntervals: true } as const;
   }
 
-  /** Trains the shared network now (otherwise the first `fit` does); returns it, cached. */
+  /**
+   * Trains the shared network now on `pool`, or on `extra` when the pool is empty (otherwise the first
+   * `fit` does, with its series as `extra`); returns it, cached. `undefined` when no series is long
+   * enough.
+   */
   train(extra: readonly Series[] = []): GlobalLstmNetwork | undefined {
-    this.network ??= this.trainOn([...this.pool, ...extra]);
+    // The pool alone when there is one, so that the network does not depend on which series is fitted first.
+    this.network ??= this.trainOn(this.pool.length > 0 ? this.pool : extra);
     return this.network;
   }
 
