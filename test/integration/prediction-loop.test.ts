@@ -180,10 +180,11 @@ describe("the failure predictor loop", () => {
     }
     const preventive = (await run.replica.engine.incidents()).filter((incident) => incident.preventive);
     expect(preventive).toHaveLength(1);
-    // The twin's raise was the same delivery (fingerprint + aligned startsAt), claimed once.
-    expect(await twinMetrics.metrics()).toMatch(
-      /presage_prediction_raised_total\{prediction="memory-oom",outcome="duplicate"\} 1/,
-    );
+    // The other replica's raise was the same delivery (fingerprint + aligned startsAt), claimed once.
+    // Which of the two ticks claims first is a race, so count duplicates across both.
+    const duplicate = /presage_prediction_raised_total\{prediction="memory-oom",outcome="duplicate"\} 1/;
+    const texts = [await run.metrics.metrics(), await twinMetrics.metrics()];
+    expect(texts.filter((text) => duplicate.test(text))).toHaveLength(1);
     expect(run.memory.restartsMs).toHaveLength(1);
   });
 
