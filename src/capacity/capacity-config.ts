@@ -1,6 +1,8 @@
-import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import { cronSchema } from "../config/cron-schema.js";
 import { parseDurationSeconds } from "../config/duration.js";
+import { durationSchema } from "../config/duration-schema.js";
+import { addDuplicateNameIssues } from "../config/duplicate-name-issues.js";
 
 /**
  * The `capacity:` section of the presage config: capacity targets, ticket sinks and the daily
@@ -20,21 +22,9 @@ export function parseCapacityDurationSeconds(text: string): number | undefined {
   return parseDurationSeconds(text);
 }
 
-const duration = z.string().refine((text) => parseCapacityDurationSeconds(text) !== undefined, {
-  error: "must be a duration such as 1h, 30d, 104w or 2y",
-});
+const duration = durationSchema(parseCapacityDurationSeconds, "1h, 30d, 104w or 2y");
 
-const cron = z.string().refine(
-  (text) => {
-    try {
-      CronExpressionParser.parse(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'must be a cron expression such as "0 6 * * *"' },
-);
+const cron = cronSchema("0 6 * * *");
 
 const name = z
   .string()
@@ -199,30 +189,11 @@ export const capacitySchema = z
   })
   .strict()
   .superRefine((capacity, context) => {
-    const sinkNames = new Set<string>();
-    capacity.sinks.forEach((sink, index) => {
-      if (sinkNames.has(sink.name)) {
-        context.addIssue({
-          code: "custom",
-          path: ["sinks", index, "name"],
-          input: sink.name,
-          message: `duplicates "${sink.name}"`,
-        });
-      }
-      sinkNames.add(sink.name);
+    const sinkNames = addDuplicateNameIssues(context, "sinks", capacity.sinks);
+    addDuplicateNameIssues(context, "targets", capacity.targets, {
+      keyOf: (target) => ticketFingerprint(target.name, target.resource),
     });
-    const fingerprints = new Set<string>();
     capacity.targets.forEach((target, index) => {
-      const fingerprint = ticketFingerprint(target.name, target.resource);
-      if (fingerprints.has(fingerprint)) {
-        context.addIssue({
-          code: "custom",
-          path: ["targets", index, "name"],
-          input: target.name,
-          message: `duplicates "${target.name}"`,
-        });
-      }
-      fingerprints.add(fingerprint);
       (target.sinks ?? []).forEach((sink, sinkIndex) => {
         if (!sinkNames.has(sink)) {
           context.addIssue({

@@ -1,6 +1,7 @@
 import { SinkDeliveryError } from "./capacity-error.js";
 import type { SinkDelivery, TicketSink } from "./ticket-sink.js";
-import { joinUrl, readSinkToken, sendJson } from "./ticket-sink.js";
+import { joinUrl, readSinkToken } from "./ticket-sink.js";
+import { deliverToIssueTracker, sinkRequest } from "./deliver-to-issue-tracker.js";
 
 export interface GithubTicketSinkOptions {
   readonly name: string;
@@ -22,8 +23,8 @@ export interface GithubTicketSinkOptions {
  *   (`POST …/issues/{number}/comments` `{body}`) saying what moved;
  * - resolve: a comment, then `PATCH …/issues/{number}` `{state: "closed", state_reason: "completed"}`.
  *
- * An update without a ref (the open went to an older configuration) creates the issue; a resolve
- * without one has nothing to close. A retried update may comment twice; it never opens a second issue.
+ * Events without a ref follow {@link deliverToIssueTracker}. A retried update may comment twice; it
+ * never opens a second issue.
  */
 export class GithubTicketSink implements TicketSink {
   readonly type = "github";
@@ -43,46 +44,51 @@ export class GithubTicketSink implements TicketSink {
     };
   }
 
-  async deliver(delivery: SinkDelivery): Promise<{ ref?: string }> {
-    const { content, ref } = delivery;
+  deliver(delivery: SinkDelivery): Promise<{ ref?: string }> {
+    const { content } = delivery;
+    const { type, name, headers, timeoutMs } = this;
+    const request = sinkRequest({ type, name, headers, timeoutMs }, delivery.signal);
     const issues = joinUrl(this.options.url, `/repos/${this.options.repo}/issues`);
-    const request = (method: "POST" | "PATCH", url: string, body: unknown, what: string): Promise<unknown> =>
-      sendJson({
-        method,
-        url,
-        headers: this.headers,
-        body,
-        timeoutMs: this.timeoutMs,
-        signal: delivery.signal,
-        description: `github sink "${this.name}" ${what}`,
-      });
-    if (content.event === "open" || (content.event === "update" && ref === undefined)) {
-      const created = await request(
-        "POST",
-        issues,
-        { title: content.title, body: content.body, labels: content.labels },
-        "create issue",
-      );
-      const number =
-        typeof created === "object" && created !== null && "number" in created ? created.number : undefined;
-      if (typeof number !== "number") {
-        throw new SinkDeliveryError(
-          `github sink "${this.name}": the created issue has no number`,
-          undefined,
-          false,
+    const issue = (ref: string): string => `${issues}/${encodeURIComponent(ref)}`;
+    const comment = (ref: string): Promise<unknown> =>
+      request("POST", `${issue(ref)}/comments`, { body: content.summary }, `comment on issue #${ref}`);
+    return deliverToIssueTracker(delivery, {
+      create: async () => {
+        const created = await request(
+          "POST",
+          issues,
+          { title: content.title, body: content.body, labels: content.labels },
+          "create issue",
         );
-      }
-      return { ref: String(number) };
-    }
-    if (ref === undefined) return {};
-    const issue = `${issues}/${encodeURIComponent(ref)}`;
-    if (content.event === "update") {
-      await request("PATCH", issue, { title: content.title, body: content.body }, `update issue #${ref}`);
-      await request("POST", `${issue}/comments`, { body: content.summary }, `comment on issue #${ref}`);
-      return { ref };
-    }
-    await request("POST", `${issue}/comments`, { body: content.summary }, `comment on issue #${ref}`);
-    await request("PATCH", issue, { state: "closed", state_reason: "completed" }, `close issue #${ref}`);
-    return { ref };
+        const number =
+          typeof created === "object" && created !== null && "number" in created ? created.number : undefined;
+        if (typeof number !== "number") {
+          throw new SinkDeliveryError(
+            `github sink "${this.name}": the created issue has no number`,
+            undefined,
+            false,
+          );
+        }
+        return String(number);
+      },
+      update: async (ref) => {
+        await request(
+          "PATCH",
+          issue(ref),
+          { title: content.title, body: content.body },
+          `update issue #${ref}`,
+        );
+        await comment(ref);
+      },
+      resolve: async (ref) => {
+        await comment(ref);
+        await request(
+          "PATCH",
+          issue(ref),
+          { state: "closed", state_reason: "completed" },
+          `close issue #${ref}`,
+        );
+      },
+    });
   }
 }

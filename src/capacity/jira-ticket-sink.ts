@@ -1,6 +1,7 @@
 import { SinkDeliveryError } from "./capacity-error.js";
 import type { SinkDelivery, TicketSink } from "./ticket-sink.js";
-import { joinUrl, readSinkToken, sendJson } from "./ticket-sink.js";
+import { joinUrl, readSinkToken } from "./ticket-sink.js";
+import { deliverToIssueTracker, sinkRequest } from "./deliver-to-issue-tracker.js";
 
 export interface JiraTicketSinkOptions {
   readonly name: string;
@@ -56,81 +57,81 @@ export class JiraTicketSink implements TicketSink {
     };
   }
 
-  async deliver(delivery: SinkDelivery): Promise<{ ref?: string }> {
-    const { content, ref } = delivery;
+  deliver(delivery: SinkDelivery): Promise<{ ref?: string }> {
+    const { content } = delivery;
+    const { type, name, headers, timeoutMs } = this;
+    const request = sinkRequest({ type, name, headers, timeoutMs }, delivery.signal);
     const version = this.options.apiVersion ?? 2;
     const api = joinUrl(this.options.url, `/rest/api/${version}/issue`);
+    const issue = (ref: string): string => `${api}/${encodeURIComponent(ref)}`;
     const text = (plain: string): unknown => (version === 2 ? plain : documentFormat(plain));
-    const request = (
-      method: "GET" | "POST" | "PUT",
-      url: string,
-      body: unknown,
-      what: string,
-    ): Promise<unknown> =>
-      sendJson({
-        method,
-        url,
-        headers: this.headers,
-        body,
-        timeoutMs: this.timeoutMs,
-        signal: delivery.signal,
-        description: `jira sink "${this.name}" ${what}`,
-      });
-    if (content.event === "open" || (content.event === "update" && ref === undefined)) {
-      const created = await request(
-        "POST",
-        api,
-        {
-          fields: {
-            project: { key: this.options.project },
-            summary: content.title.slice(0, 254),
-            description: text(content.body),
-            issuetype: { name: this.options.issueType ?? "Task" },
-            // Jira labels cannot contain spaces.
-            labels: content.labels.map((label) => label.replace(/\s+/g, "-")),
+    const comment = (ref: string): Promise<unknown> =>
+      request("POST", `${issue(ref)}/comment`, { body: text(content.summary) }, `comment on ${ref}`);
+    return deliverToIssueTracker(delivery, {
+      create: async () => {
+        const created = await request(
+          "POST",
+          api,
+          {
+            fields: {
+              project: { key: this.options.project },
+              summary: content.title.slice(0, 254),
+              description: text(content.body),
+              issuetype: { name: this.options.issueType ?? "Task" },
+              // Jira labels cannot contain spaces.
+              labels: content.labels.map((label) => label.replace(/\s+/g, "-")),
+            },
           },
-        },
-        "create issue",
-      );
-      const key =
-        typeof created === "object" && created !== null && "key" in created ? created.key : undefined;
-      if (typeof key !== "string") {
-        throw new SinkDeliveryError(
-          `jira sink "${this.name}": the created issue has no key`,
-          undefined,
-          false,
+          "create issue",
         );
-      }
-      return { ref: key };
-    }
-    if (ref === undefined) return {};
-    const issue = `${api}/${encodeURIComponent(ref)}`;
-    if (content.event === "update") {
-      await request(
-        "PUT",
-        issue,
-        { fields: { summary: content.title.slice(0, 254), description: text(content.body) } },
-        `update ${ref}`,
-      );
-      await request("POST", `${issue}/comment`, { body: text(content.summary) }, `comment on ${ref}`);
-      return { ref };
-    }
-    await request("POST", `${issue}/comment`, { body: text(content.summary) }, `comment on ${ref}`);
-    const wanted = (this.options.resolveTransition ?? "Done").toLowerCase();
-    const answer = await request("GET", `${issue}/transitions`, undefined, `list transitions of ${ref}`);
-    const transitions = readTransitions(answer);
-    const transition = transitions.find(
-      (one) => one.id === wanted || one.name.toLowerCase() === wanted || one.to.toLowerCase() === wanted,
-    );
-    if (transition === undefined) {
-      throw new SinkDeliveryError(
-        `jira sink "${this.name}": ${ref} has no transition "${this.options.resolveTransition ?? "Done"}" (available: ${transitions.map((one) => `${one.name} → ${one.to}`).join(", ") || "none"}); set resolveTransition`,
-        undefined,
-        false,
-      );
-    }
-    await request("POST", `${issue}/transitions`, { transition: { id: transition.id } }, `transition ${ref}`);
-    return { ref };
+        const key =
+          typeof created === "object" && created !== null && "key" in created ? created.key : undefined;
+        if (typeof key !== "string") {
+          throw new SinkDeliveryError(
+            `jira sink "${this.name}": the created issue has no key`,
+            undefined,
+            false,
+          );
+        }
+        return key;
+      },
+      update: async (ref) => {
+        await request(
+          "PUT",
+          issue(ref),
+          { fields: { summary: content.title.slice(0, 254), description: text(content.body) } },
+          `update ${ref}`,
+        );
+        await comment(ref);
+      },
+      resolve: async (ref) => {
+        await comment(ref);
+        const wanted = (this.options.resolveTransition ?? "Done").toLowerCase();
+        const answer = await request(
+          "GET",
+          `${issue(ref)}/transitions`,
+          undefined,
+          `list transitions of ${ref}`,
+        );
+        const transitions = readTransitions(answer);
+        const transition = transitions.find(
+          (one) => one.id === wanted || one.name.toLowerCase() === wanted || one.to.toLowerCase() === wanted,
+        );
+        if (transition === undefined) {
+          throw new SinkDeliveryError(
+            `jira sink "${this.name}": ${ref} has no transition "${this.options.resolveTransition ?? "Done"}" (available: ${transitions.map((one) => `${one.name} → ${one.to}`).join(", ") || "none"}); set resolveTransition`,
+            undefined,
+            false,
+          );
+        }
+        await request(
+          "POST",
+          `${issue(ref)}/transitions`,
+          { transition: { id: transition.id } },
+          `transition ${ref}`,
+        );
+      },
+    });
   }
 }
 

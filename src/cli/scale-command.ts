@@ -13,7 +13,7 @@ import { parseCliArgs } from "./parse-cli-args.js";
 import { hostname } from "node:os";
 import { CONFIG_ENV, loadConfigFile } from "../config/presage-config.js";
 import { InClusterScaler } from "../scaler/in-cluster-scaler.js";
-import { loadKubeConfig } from "../scaler/kubernetes/load-kube-config.js";
+import { loadKubeConfig } from "../kubernetes/load-kube-config.js";
 import { ScalerMetrics } from "../scaler/scaler-metrics.js";
 import { PrometheusMetricSource } from "../sources/prometheus-metric-source.js";
 import { PrometheusStartupSamples } from "../scaler/startup/prometheus-startup-samples.js";

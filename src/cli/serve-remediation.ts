@@ -15,7 +15,7 @@ import { loadRunbooks, RunbookError } from "../remediation/runbooks/load-runbook
 import { createFailurePredictor } from "../prediction/create-failure-predictor.js";
 import type { FailurePredictor } from "../prediction/failure-predictor.js";
 import { PredictionError } from "../prediction/prediction-error.js";
-import { loadKubeConfig } from "../scaler/kubernetes/load-kube-config.js";
+import { loadKubeConfig } from "../kubernetes/load-kube-config.js";
 import type { MetricsSource } from "../telemetry/metrics-server.js";
 
 /** Options of {@link ServeRemediation.start}. */

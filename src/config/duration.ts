@@ -13,3 +13,11 @@ export function parseDurationSeconds(text: string): number | undefined {
   }
   return total > 0 ? total : undefined;
 }
+
+/** `500ms`, or a Prometheus-style duration (`30s`, `5m`, `1h30m`) in ms; undefined when neither. */
+export function parseDurationMs(text: string): number | undefined {
+  const millis = /^\s*(\d+)ms\s*$/.exec(text);
+  if (millis) return Number(millis[1]) > 0 ? Number(millis[1]) : undefined;
+  const seconds = parseDurationSeconds(text);
+  return seconds === undefined ? undefined : seconds * 1000;
+}

@@ -1,10 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
-import { CronExpressionParser } from "cron-parser";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { isModelName, MODEL_NAMES } from "../../training/model-catalog.js";
+import { cronSchema } from "./cron-schema.js";
 import { parseDurationSeconds } from "./duration.js";
+import { secondsDurationSchema } from "./duration-schema.js";
+import { addDuplicateNameIssues } from "./duplicate-name-issues.js";
+import { formatIssuePath } from "./format-issue-path.js";
 import { apiConfigSchema, resolveApiConfig, type ResolvedApiConfig } from "../api/api-config.js";
 import {
   resolveScalerConfig,
@@ -27,21 +30,9 @@ import {
 /** Environment variable naming the config file when `--config` is not given. */
 export const CONFIG_ENV = "PRESAGE_CONFIG";
 
-const duration = z.string().refine((text) => parseDurationSeconds(text) !== undefined, {
-  error: "must be a duration such as 30s, 5m, 1h, 14d or 1w",
-});
+const duration = secondsDurationSchema;
 
-const cron = z.string().refine(
-  (text) => {
-    try {
-      CronExpressionParser.parse(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'must be a cron expression such as "0 */6 * * *"' },
-);
+const cron = cronSchema("0 */6 * * *");
 
 const targetSchema = z
   .object({
@@ -174,17 +165,7 @@ const configSchema = z
       for (const issue of scalerConfigIssues(config.scaler, config.targets))
         context.addIssue({ code: "custom", ...issue });
     }
-    const seen = new Set<string>();
     config.targets.forEach((target, index) => {
-      if (seen.has(target.name)) {
-        context.addIssue({
-          code: "custom",
-          path: ["targets", index, "name"],
-          input: target.name,
-          message: `duplicates "${target.name}"`,
-        });
-      }
-      seen.add(target.name);
       if (target.source === "prometheus" && config.prometheus === undefined) {
         context.addIssue({
           code: "custom",
@@ -193,6 +174,7 @@ const configSchema = z
         });
       }
     });
+    addDuplicateNameIssues(context, "targets", config.targets);
   });
 
 type ParsedConfig = z.infer<typeof configSchema>;
@@ -303,7 +285,7 @@ export function resolveConfig(raw: unknown, source = "config", baseDir?: string)
     throw new ConfigError(
       source,
       result.error.issues.map((issue) => ({
-        field: formatPath(issue.path),
+        field: formatIssuePath(issue.path),
         ...(issue.input === undefined || (typeof issue.input === "object" && issue.input !== null)
           ? {}
           : { value: JSON.stringify(issue.input) }),
@@ -366,15 +348,6 @@ function toResolved(config: ParsedConfig, baseDir: string | undefined): Resolved
         }),
     ...(config.prediction === undefined ? {} : { prediction: resolvePredictionConfig(config.prediction) }),
   };
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return "(root)";
-  return path.reduce<string>(
-    (text, key) =>
-      typeof key === "number" ? `${text}[${key}]` : text === "" ? String(key) : `${text}.${String(key)}`,
-    "",
-  );
 }
 
 function deepFreeze<T>(value: T): T {

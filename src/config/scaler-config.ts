@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDurationSeconds } from "./duration.js";
+import { secondsDurationSchema } from "./duration-schema.js";
 
 /**
  * The `scaler:` section of the YAML config (validated by presage-config.ts together with the rest):
@@ -7,9 +8,7 @@ import { parseDurationSeconds } from "./duration.js";
  * strings (`3m`); target fields left out take the scaler's own defaults (scaler-target.ts).
  */
 
-const duration = z.string().refine((text) => parseDurationSeconds(text) !== undefined, {
-  error: "must be a duration such as 30s, 5m, 1h, 14d or 1w",
-});
+const duration = secondsDurationSchema;
 
 /** A Kubernetes namespace: a DNS-1123 label. */
 const namespaceName = z

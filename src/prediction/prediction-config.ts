@@ -1,14 +1,14 @@
 import { z } from "zod";
+import { parseDurationMs } from "../config/duration.js";
+import { millisecondsDurationSchema } from "../config/duration-schema.js";
+import { addDuplicateNameIssues } from "../config/duplicate-name-issues.js";
 import {
   ANOMALY_DETECTOR_NAMES,
   type AnomalyDetectorName,
 } from "../../models/anomaly/anomaly-detector-catalog.js";
 import { LABEL_NAME } from "../remediation/alerting/alertmanager-payload.js";
-import { parseDurationMs } from "../remediation/runbooks/runbook.js";
 
-const duration = z.string().refine((text) => parseDurationMs(text) !== undefined, {
-  error: "must be a duration such as 500ms, 30s, 10m or 1h",
-});
+const duration = millisecondsDurationSchema;
 const ms = (text: string): number => parseDurationMs(text) ?? Number.NaN;
 const labelNames = z.array(z.string().regex(LABEL_NAME, "must be a label name")).min(1);
 
@@ -116,28 +116,10 @@ export const predictionConfigSchema = z
         message: "must list at least one prediction (or anomaly)",
       });
     }
-    const names = new Set<string>();
-    section.anomalies.forEach((anomaly, index) => {
-      if (names.has(anomaly.name)) {
-        context.addIssue({
-          code: "custom",
-          path: ["anomalies", index, "name"],
-          input: anomaly.name,
-          message: `duplicates "${anomaly.name}"`,
-        });
-      }
-      names.add(anomaly.name);
-    });
+    // Anomalies and predictions share one namespace of names.
+    const seen = addDuplicateNameIssues(context, "anomalies", section.anomalies);
+    addDuplicateNameIssues(context, "predictions", section.predictions, { seen });
     section.predictions.forEach((prediction, index) => {
-      if (names.has(prediction.name)) {
-        context.addIssue({
-          code: "custom",
-          path: ["predictions", index, "name"],
-          input: prediction.name,
-          message: `duplicates "${prediction.name}"`,
-        });
-      }
-      names.add(prediction.name);
       const horizonMs = ms(prediction.horizon);
       const stepMs = ms(section.step);
       if (horizonMs < stepMs) {

@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubernetesActuator } from "../scaler/kubernetes/kubernetes-actuator.js";
-import { PrometheusMetricSource } from "../sources/prometheus-metric-source.js";
 import { AlertmanagerSilences } from "./alerting/alertmanager-silences.js";
 import type { PromqlProbe } from "./execution/action-runner.js";
 import { RoutingActionRunner } from "./execution/http-hook-runner.js";
-import { MetricSourcePromqlProbe } from "./execution/metric-source-promql-probe.js";
+import { PrometheusPromqlProbe } from "./execution/prometheus-promql-probe.js";
 import { RemediationEngine } from "./execution/remediation-engine.js";
 import { KubernetesActions } from "./kubernetes/kubernetes-actions.js";
 import { ScalerFloorActions } from "./kubernetes/scaler-floor-actions.js";
@@ -23,7 +22,7 @@ export interface CreateRemediationOptions {
   readonly config: ResolvedRemediationConfig;
   /** Cluster mode: the shared Redis (`redis.url`); embedded mode without it (files in `config.directory`). */
   readonly redisUrl?: string;
-  /** Credentials for the actions (see the scaler's `loadKubeConfig`). */
+  /** Credentials for the actions (see `loadKubeConfig`). */
   readonly kubeConfig: KubeConfig;
   /** For `verify.promql` (the `prometheus` section). @defaultValue none: promql checks fail */
   readonly prometheus?: {
@@ -31,11 +30,6 @@ export interface CreateRemediationOptions {
     readonly bearerToken?: string;
     readonly headers?: Readonly<Record<string, string>>;
     readonly timeoutMs?: number;
-    /**
-     * Step of the verifier's lookup query (`MetricSourcePromqlProbe`): ranges align down to it, so the
-     * newest value read can be up to one step old. @defaultValue 15
-     */
-    readonly probeStepSeconds?: number;
   };
   /** @defaultValue none */
   readonly log?: (line: string) => void;
@@ -84,18 +78,12 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
   });
   let promql: PromqlProbe | undefined;
   if (options.prometheus !== undefined) {
-    promql = new MetricSourcePromqlProbe(
-      new PrometheusMetricSource({
-        url: options.prometheus.url,
-        bearerToken: options.prometheus.bearerToken,
-        headers: options.prometheus.headers,
-        timeoutMs: options.prometheus.timeoutMs,
-        aggregate: "max",
-      }),
-      options.prometheus.probeStepSeconds === undefined
-        ? {}
-        : { stepSeconds: options.prometheus.probeStepSeconds },
-    );
+    promql = new PrometheusPromqlProbe({
+      url: options.prometheus.url,
+      bearerToken: options.prometheus.bearerToken,
+      headers: options.prometheus.headers,
+      timeoutMs: options.prometheus.timeoutMs,
+    });
   }
   const holder: { engine?: RemediationEngine } = {};
   const metrics = new RemediationMetrics({

@@ -1,28 +1,17 @@
-import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import { cronSchema } from "../config/cron-schema.js";
+import { parseDurationMs } from "../config/duration.js";
+import { millisecondsDurationSchema } from "../config/duration-schema.js";
 import { NotificationKind } from "./notifications/remediation-notification.js";
 import type { NotificationSink } from "./notifications/notification-outbox.js";
 import { DEFAULT_GUARD_LIMITS, type GuardLimits } from "./planning/guard-limits.js";
 import type { MaintenanceWindow } from "./planning/maintenance-window.js";
-import { parseDurationMs } from "./runbooks/runbook.js";
 import type { RunbookMode } from "./runbooks/runbook.js";
 
-const duration = z.string().refine((text) => parseDurationMs(text) !== undefined, {
-  error: "must be a duration such as 30s, 10m or 1h",
-});
+const duration = millisecondsDurationSchema;
 const ms = (text: string): number => parseDurationMs(text) ?? Number.NaN;
 
-const cron = z.string().refine(
-  (text) => {
-    try {
-      CronExpressionParser.parse(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'must be a cron expression such as "0 2 * * 6"' },
-);
+const cron = cronSchema("0 2 * * 6");
 
 const isoTime = z
   .string()

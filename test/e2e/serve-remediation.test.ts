@@ -10,7 +10,7 @@ import { kubePaths, startKubeApiStandIn, type KubeApiStandIn } from "../support/
 import { deploymentObject } from "../support/kube-fixtures.js";
 import { startPresageServe, type PresageServeProcess } from "../support/presage-serve-process.js";
 import { startPrometheus, type RealPrometheus } from "../support/real-prometheus.js";
-import { startAlertmanager, type RealAlertmanager } from "../support/remediation-alertmanager.js";
+import { startRealAlertmanager, type RealAlertmanager } from "../support/real-alertmanager.js";
 import { webhookPayload } from "../support/remediation-fixtures.js";
 import { signalAndWait } from "../support/signal-child.js";
 
@@ -42,7 +42,7 @@ beforeAll(async () => {
       },
     ],
   });
-  alertmanager = await startAlertmanager();
+  alertmanager = await startRealAlertmanager();
   // Someone is working on shop/cart: presage must not act there (it reads silences, cached for 5 s).
   await alertmanager.silence([{ name: "deployment", value: "cart" }]);
   await writeFile(

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { AlertmanagerSilences } from "../../src/remediation/alerting/alertmanager-silences.js";
 import { IncidentState, type Incident } from "../../src/remediation/ledger/incident.js";
-import { startAlertmanager, type RealAlertmanager } from "../support/remediation-alertmanager.js";
+import { startRealAlertmanager, type RealAlertmanager } from "../support/real-alertmanager.js";
 import { restartRunbookYaml, runbooksFromYaml, webhookPayload } from "../support/remediation-fixtures.js";
 import {
   RemediationHarness,
@@ -57,9 +57,10 @@ describe("with a real Alertmanager", () => {
     const replica = await harness.addReplica();
     await replica.app.listen({ port: 0, host: "127.0.0.1" });
     const { port } = replica.app.server.address() as AddressInfo;
-    alertmanager = await startAlertmanager({
+    alertmanager = await startRealAlertmanager({
       webhookUrl: `http://127.0.0.1:${port}/api/v1/alerts/alertmanager`,
       webhookToken: WEBHOOK_TOKEN,
+      groupWait: "1s",
     });
     const labels = {
       alertname: "HighErrorRate",
@@ -97,7 +98,7 @@ describe("with a real Alertmanager", () => {
   });
 
   it("does not act on an alert an active silence matches, and fails safe (pages, does not act) when Alertmanager is down", async () => {
-    alertmanager = await startAlertmanager();
+    alertmanager = await startRealAlertmanager();
     harness = await RemediationHarness.start({
       runbooks: ROLLOUT_RUNBOOKS,
       silences: new AlertmanagerSilences({ url: alertmanager.url, cacheMs: 0, timeoutMs: 1000 }),

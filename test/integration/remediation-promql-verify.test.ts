@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MetricSourcePromqlProbe } from "../../src/remediation/execution/metric-source-promql-probe.js";
+import { PrometheusPromqlProbe } from "../../src/remediation/execution/prometheus-promql-probe.js";
 import { verifyStep } from "../../src/remediation/execution/verify-step.js";
 import { renderSteps } from "../../src/remediation/planning/plan-remediation.js";
-import { PrometheusMetricSource } from "../../src/sources/prometheus-metric-source.js";
 import { startPrometheus, type RealPrometheus } from "../support/real-prometheus.js";
 import { restartRunbookYaml, runbooksFromYaml } from "../support/remediation-fixtures.js";
 
@@ -67,10 +66,7 @@ function fakeClock(startMs: number) {
 describe("PromQL verification against a real Prometheus", () => {
   it("passes once the templated query's value falls below the threshold, reporting the value", async () => {
     const clock = fakeClock(T_FIX - 3 * 60_000);
-    const probe = new MetricSourcePromqlProbe(
-      new PrometheusMetricSource({ url: prometheus.url, aggregate: "max" }),
-      { now: clock.now },
-    );
+    const probe = new PrometheusPromqlProbe({ url: prometheus.url, now: clock.now });
     expect(await probe.queryValue('max(presage_deployment_error_ratio{deployment="api-server"})')).toBe(0.2);
     const result = await verifyStep(step("api-server"), {
       promql: probe,
@@ -84,10 +80,7 @@ describe("PromQL verification against a real Prometheus", () => {
 
   it("fails after the timeout when the value stays high, and when the query has no sample", async () => {
     const clock = fakeClock(T_FIX);
-    const probe = new MetricSourcePromqlProbe(
-      new PrometheusMetricSource({ url: prometheus.url, aggregate: "max" }),
-      { now: clock.now },
-    );
+    const probe = new PrometheusPromqlProbe({ url: prometheus.url, now: clock.now });
     const high = await verifyStep(step("cart"), {
       promql: probe,
       alertResolved: () => Promise.resolve(false),
@@ -103,12 +96,22 @@ describe("PromQL verification against a real Prometheus", () => {
     expect(missing.detail).toMatch(/no sample ✗$/);
   });
 
+  it("reads an instant query at the clock's time: the largest of several series, or a scalar", async () => {
+    const probe = new PrometheusPromqlProbe({ url: prometheus.url, now: () => T_FIX });
+    expect(await probe.queryValue('presage_deployment_error_ratio{namespace="shop"}')).toBe(0.3);
+    expect(await probe.queryValue('scalar(presage_deployment_error_ratio{deployment="api-server"})')).toBe(
+      0.001,
+    );
+    expect(await probe.queryValue('presage_deployment_error_ratio{deployment="gone"}')).toBeUndefined();
+  });
+
   it("counts a Prometheus that is down as not verified, never as verified", async () => {
     const clock = fakeClock(T_FIX);
-    const probe = new MetricSourcePromqlProbe(
-      new PrometheusMetricSource({ url: "http://127.0.0.1:1", retry: { attempts: 1 } }),
-      { now: clock.now },
-    );
+    const probe = new PrometheusPromqlProbe({
+      url: "http://127.0.0.1:1",
+      retry: { attempts: 1 },
+      now: clock.now,
+    });
     const result = await verifyStep(step("api-server"), {
       promql: probe,
       alertResolved: () => Promise.resolve(true),

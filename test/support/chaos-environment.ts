@@ -166,8 +166,6 @@ export async function startChaosEnvironment(options: ChaosEnvironmentOptions): P
         maxConcurrent: 16,
         breakerThreshold: 3,
       },
-      // The verifier's lookup step is a production duration too (15 s): scaled like the rest.
-      probeStepSeconds: Math.max(0.001, Math.round(15_000 / scale.factor) / 1000),
       log,
     });
     closers.push(() => presage.close());

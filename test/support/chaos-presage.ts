@@ -79,8 +79,6 @@ export interface ChaosPresageOptions {
   readonly receiverUrl: string;
   /** `remediation.guards` of the run (durations already time-scaled). */
   readonly guards: Record<string, unknown>;
-  /** Step of the verifier's PromQL lookups (15 s in production). @defaultValue 15 */
-  readonly probeStepSeconds?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -137,7 +135,6 @@ export async function startChaosPresage(options: ChaosPresageOptions): Promise<C
     prometheus: {
       url: options.prometheusUrl,
       timeoutMs: 5000,
-      ...(options.probeStepSeconds === undefined ? {} : { probeStepSeconds: options.probeStepSeconds }),
     },
     ...(options.log === undefined ? {} : { log: options.log }),
   });

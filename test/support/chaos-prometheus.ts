@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
 import { signalAndWait } from "./signal-child.js";
+import { spawnUntilReady } from "./spawn-until-ready.js";
 
 /** Options of {@link startScrapingPrometheus}. */
 export interface ScrapingPrometheusOptions {
@@ -69,40 +69,18 @@ export async function startScrapingPrometheus(
   const rulesFile = join(dir, "rules.yaml");
   await writeFile(rulesFile, options.rules);
   await writeFile(join(dir, "prometheus.yml"), scrapingPrometheusConfig(options, rulesFile));
-  let log = "";
-  const child: ChildProcess = spawn(
-    "prometheus",
-    [
+  const { child } = await spawnUntilReady({
+    command: "prometheus",
+    args: [
       `--config.file=${join(dir, "prometheus.yml")}`,
       `--storage.tsdb.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  child.stderr?.on("data", (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-8000);
+    readyUrl: `${url}/-/ready`,
+    tempDir: dir,
+    timeoutMs: 30_000,
   });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(
-        `prometheus exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log}`,
-      );
-    }
-    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await signalAndWait(child, "SIGKILL");
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`prometheus at ${url} not ready within 30 s:\n${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
   return {
     url,
     dir,

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
 import { signalAndWait } from "./signal-child.js";
+import { spawnUntilReady } from "./spawn-until-ready.js";
 
 /** Options of {@link startRealAlertmanager}. */
 export interface StartRealAlertmanagerOptions {
@@ -98,41 +98,18 @@ export async function startRealAlertmanager(
   const dir = await mkdtemp(join(tmpdir(), "presage-alertmanager-"));
   const url = `http://127.0.0.1:${port}`;
   await writeFile(join(dir, "alertmanager.yml"), alertmanagerConfig(options));
-  let log = "";
-  const child: ChildProcess = spawn(
-    "prometheus-alertmanager",
-    [
+  const { child } = await spawnUntilReady({
+    command: "prometheus-alertmanager",
+    args: [
       `--config.file=${join(dir, "alertmanager.yml")}`,
       `--storage.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--cluster.listen-address=",
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  child.stderr?.on("data", (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-8000);
+    readyUrl: `${url}/-/ready`,
+    tempDir: dir,
   });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(
-        `alertmanager exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log}`,
-      );
-    }
-    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await signalAndWait(child, "SIGKILL");
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`alertmanager did not become ready on port ${port} within 20 s:\n${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
   return {
     url,
     port,

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { freePort } from "./free-port.js";
 import { toOpenMetricsText, type BackfillSeries } from "./openmetrics-text.js";
 import { signalAndWait } from "./signal-child.js";
+import { spawnUntilReady } from "./spawn-until-ready.js";
 
 export type { BackfillSeries } from "./openmetrics-text.js";
 
@@ -82,15 +83,8 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     ...(lookbackDelta === undefined ? [] : [`--query.lookback-delta=${lookbackDelta}`]),
   ];
   let child: ChildProcess | undefined;
-  let log = "";
   const launch = async (): Promise<void> => {
-    log = "";
-    const started = spawn("prometheus", args, { stdio: ["ignore", "ignore", "pipe"] });
-    child = started;
-    started.stderr.on("data", (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-8000);
-    });
-    await waitUntilReady(url, started, () => log, 20_000);
+    ({ child } = await spawnUntilReady({ command: "prometheus", args, readyUrl: `${url}/-/ready` }));
   };
   const exit = (signal: NodeJS.Signals): Promise<void> => signalAndWait(child, signal);
   try {
@@ -120,28 +114,4 @@ function defaultLookbackDelta(series: readonly BackfillSeries[]): string | undef
   if (series.length === 0) return undefined;
   const smallestStepMs = Math.min(...series.map((one) => one.stepSeconds * 1000));
   return `${Math.max(1, Math.floor(smallestStepMs / 2))}ms`;
-}
-
-async function waitUntilReady(
-  url: string,
-  child: ChildProcess,
-  log: () => string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `prometheus exited (${child.exitCode ?? child.signalCode ?? "?"}) before ready:\n${log()}`,
-      );
-    }
-    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return;
-    if (Date.now() > deadline)
-      throw new Error(`prometheus at ${url} not ready within ${timeoutMs} ms:\n${log()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

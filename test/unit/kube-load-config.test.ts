@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadKubeConfig } from "../../src/scaler/kubernetes/load-kube-config.js";
-import { ScalerErrorCode } from "../../src/scaler/scaler-error.js";
+import { loadKubeConfig } from "../../src/kubernetes/load-kube-config.js";
+import { KubernetesErrorCode } from "../../src/kubernetes/kubernetes-error.js";
 
 const KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -51,7 +51,7 @@ describe("loadKubeConfig", () => {
   it("names the unknown context and the ones there are", () => {
     expect(() => loadKubeConfig({ kubeconfigPath: path, context: "dev" })).toThrow(
       expect.objectContaining({
-        code: ScalerErrorCode.invalidTarget,
+        code: KubernetesErrorCode.invalidConfig,
         message: 'kubernetes.context ("dev") is not a context of the kubeconfig (prod, staging)',
       }) as Error,
     );

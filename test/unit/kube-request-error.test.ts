@@ -4,13 +4,15 @@ import {
   KubeRequestError,
   describeObject,
   toKubeRequestError,
-  toScalerError,
   type KubeRequestContext,
-} from "../../src/scaler/kubernetes/kube-request-error.js";
+} from "../../src/kubernetes/kube-request-error.js";
 import {
-  resolveKubeRetryPolicy,
-  retryKubeRequests,
-} from "../../src/scaler/kubernetes/retry-kube-requests.js";
+  KubernetesError,
+  KubernetesErrorCode,
+  toKubernetesError,
+} from "../../src/kubernetes/kubernetes-error.js";
+import { resolveKubeRetryPolicy, retryKubeRequests } from "../../src/kubernetes/retry-kube-requests.js";
+import { toScalerError } from "../../src/scaler/kubernetes/to-scaler-error.js";
 import { ScalerError, ScalerErrorCode } from "../../src/scaler/scaler-error.js";
 
 const PATCH_HPA: KubeRequestContext = {
@@ -109,7 +111,7 @@ describe("toKubeRequestError", () => {
     );
     expect(error.network).toBe(false);
     expect(error.retryable).toBe(false);
-    expect(toScalerError(error, 1).message).toContain("could not be sent");
+    expect(toKubernetesError(error, 1).message).toContain("could not be sent");
   });
 
   it.each([
@@ -129,12 +131,12 @@ describe("toKubeRequestError", () => {
   });
 });
 
-describe("toScalerError", () => {
+describe("toKubernetesError", () => {
   const failure = (code: number, reason: string, message: string, context = PATCH_HPA): KubeRequestError =>
     toKubeRequestError(apiException(code, statusBody(code, reason, message)), context);
 
   it("names the verb, resource, API group and RBAC for a 403", () => {
-    const error = toScalerError(
+    const error = toKubernetesError(
       failure(
         403,
         "Forbidden",
@@ -142,15 +144,16 @@ describe("toScalerError", () => {
       ),
       1,
     );
-    expect(error.code).toBe(ScalerErrorCode.forbidden);
+    expect(error.code).toBe(KubernetesErrorCode.forbidden);
     expect(error.message).toBe(
       'presage may not patch horizontalpodautoscalers.autoscaling "web" in namespace "shop" (403 Forbidden): RBAC must grant verb "patch" on resource "horizontalpodautoscalers" in API group "autoscaling" through a Role in "shop" or a ClusterRole bound to presage\'s ServiceAccount (see deploy/rbac.yaml). Server said: horizontalpodautoscalers.autoscaling "web" is forbidden: User "system:serviceaccount:presage:presage" cannot patch resource "horizontalpodautoscalers" in API group "autoscaling" in the namespace "shop"',
     );
+    expect(error).toBeInstanceOf(KubernetesError);
     expect(error.cause).toBeInstanceOf(KubeRequestError);
   });
 
   it("says a cluster-wide list needs a ClusterRole, and names the core group", () => {
-    const error = toScalerError(
+    const error = toKubernetesError(
       failure(403, "Forbidden", "forbidden", { verb: "list", resource: "pods", group: "" }),
       1,
     );
@@ -159,16 +162,16 @@ describe("toScalerError", () => {
   });
 
   it.each([
-    [401, "Unauthorized", ScalerErrorCode.forbidden, "credentials"],
-    [404, "NotFound", ScalerErrorCode.hpaNotFound, "does not exist (404)"],
-    [422, "Invalid", ScalerErrorCode.invalidPatch, "rejected patch"],
-    [400, "BadRequest", ScalerErrorCode.invalidPatch, "as invalid (400 BadRequest)"],
-    [409, "Conflict", ScalerErrorCode.conflict, "kept conflicting with other writers (after 5 attempts)"],
-    [429, "TooManyRequests", ScalerErrorCode.unavailable, "was throttled (429) (after 5 attempts)"],
-    [500, "InternalError", ScalerErrorCode.unavailable, "failed with HTTP 500 (after 5 attempts)"],
-  ])("maps HTTP %i (%s) to %s", (code, reason, scalerCode, phrase) => {
-    const error = toScalerError(failure(code, reason, "server message"), 5);
-    expect(error.code).toBe(scalerCode);
+    [401, "Unauthorized", KubernetesErrorCode.unauthorized, "credentials"],
+    [404, "NotFound", KubernetesErrorCode.notFound, "does not exist (404)"],
+    [422, "Invalid", KubernetesErrorCode.invalid, "rejected patch"],
+    [400, "BadRequest", KubernetesErrorCode.invalid, "as invalid (400 BadRequest)"],
+    [409, "Conflict", KubernetesErrorCode.conflict, "kept conflicting with other writers (after 5 attempts)"],
+    [429, "TooManyRequests", KubernetesErrorCode.unavailable, "was throttled (429) (after 5 attempts)"],
+    [500, "InternalError", KubernetesErrorCode.unavailable, "failed with HTTP 500 (after 5 attempts)"],
+  ])("maps HTTP %i (%s) to %s", (code, reason, kubernetesCode, phrase) => {
+    const error = toKubernetesError(failure(code, reason, "server message"), 5);
+    expect(error.code).toBe(kubernetesCode);
     expect(error.message).toContain(phrase);
     expect(error.message).toContain("server message");
   });
@@ -186,6 +189,31 @@ describe("toScalerError", () => {
     expect(describeObject({ verb: "create", resource: "events", group: "", namespace: "shop" })).toBe(
       'events in namespace "shop"',
     );
+  });
+});
+
+describe("toScalerError", () => {
+  const failure = (code: number, reason: string): KubernetesError =>
+    toKubernetesError(
+      toKubeRequestError(apiException(code, statusBody(code, reason, "server message")), PATCH_HPA),
+      5,
+    );
+
+  it.each([
+    [401, "Unauthorized", ScalerErrorCode.forbidden],
+    [403, "Forbidden", ScalerErrorCode.forbidden],
+    [404, "NotFound", ScalerErrorCode.hpaNotFound],
+    [422, "Invalid", ScalerErrorCode.invalidPatch],
+    [409, "Conflict", ScalerErrorCode.conflict],
+    [429, "TooManyRequests", ScalerErrorCode.unavailable],
+    [500, "InternalError", ScalerErrorCode.unavailable],
+  ])("counts HTTP %i (%s) under the scaler code %s, keeping the message", (code, reason, scalerCode) => {
+    const shared = failure(code, reason);
+    const error = toScalerError(shared);
+    expect(error).toBeInstanceOf(ScalerError);
+    expect(error.code).toBe(scalerCode);
+    expect(error.message).toBe(shared.message);
+    expect(error.cause).toBe(shared);
   });
 });
 
@@ -226,7 +254,7 @@ describe("retryKubeRequests", () => {
     const sleeps: number[] = [];
     const forbidden = toKubeRequestError(apiException(403, statusBody(403, "Forbidden", "no")), PATCH_HPA);
     await expect(retryKubeRequests(() => Promise.reject(forbidden), policy(sleeps))).rejects.toMatchObject({
-      code: ScalerErrorCode.forbidden,
+      code: KubernetesErrorCode.forbidden,
     });
     const own = new ScalerError(ScalerErrorCode.invalidPatch, "below baseline");
     await expect(retryKubeRequests(() => Promise.reject(own), policy(sleeps))).rejects.toBe(own);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { formatIssuePath } from "../../config/format-issue-path.js";
 
 /** Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`. */
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -100,7 +101,7 @@ export function parseAlertmanagerPayload(body: unknown): PayloadParse {
     return {
       ok: false,
       problems: result.error.issues.slice(0, 20).map((issue) => ({
-        field: formatIssuePath(issue.path),
+        field: formatIssuePath(issue.path, "(body)"),
         rule: issue.message,
       })),
     };
@@ -145,13 +146,4 @@ export function deliveryKey(alert: ReceivedAlert): string {
 /** The incident an alert belongs to: the same for its firing and resolved notifications. */
 export function incidentIdOf(alert: ReceivedAlert): string {
   return `${alert.fingerprint}-${alert.startsAtMs.toString(36)}`;
-}
-
-function formatIssuePath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return "(body)";
-  return path.reduce<string>(
-    (text, key) =>
-      typeof key === "number" ? `${text}[${key}]` : text === "" ? String(key) : `${text}.${String(key)}`,
-    "",
-  );
 }

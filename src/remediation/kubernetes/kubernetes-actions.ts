@@ -9,13 +9,13 @@ import {
   type V1Job,
   type V1PodTemplateSpec,
 } from "@kubernetes/client-node";
-import { kubeRequest, type KubeRequestContext } from "../../scaler/kubernetes/kube-request-error.js";
+import { kubeRequest, type KubeRequestContext } from "../../kubernetes/kube-request-error.js";
 import {
   resolveKubeRetryPolicy,
   retryKubeRequests,
   type KubeRetryOptions,
   type KubeRetryPolicy,
-} from "../../scaler/kubernetes/retry-kube-requests.js";
+} from "../../kubernetes/retry-kube-requests.js";
 import type { Sleep } from "../../sources/retry-with-backoff.js";
 import type {
   ActionRunner,
@@ -24,9 +24,10 @@ import type {
   RolloutProbe,
   RolloutStatus,
 } from "../execution/action-runner.js";
-import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation-error.js";
+import { RemediationError, RemediationErrorCode } from "../remediation-error.js";
 import { ActionKind, describeAction, type RemediationAction } from "../runbooks/remediation-action.js";
 import { rolloutStatusOf, rolloutUnavailablePods } from "./rollout-status.js";
+import { actionFailures } from "./action-failures.js";
 
 /** The pod-template annotation `kubectl rollout restart` sets. */
 export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";
@@ -62,7 +63,7 @@ const jobs = { resource: "jobs", group: "batch" } as const;
  * Remediation actions over the Kubernetes API with `@kubernetes/client-node`. Writes that depend on
  * what was read carry its `resourceVersion` (merge patch) or a JSON Patch `test` of it, so a
  * concurrent change is a 409 and the whole read-modify-write is retried; 429/5xx are retried with
- * backoff (the scaler's `retryKubeRequests`). Every action saves what it changes in its snapshot.
+ * backoff (the shared `retryKubeRequests`). Every action saves what it changes in its snapshot.
  */
 export class KubernetesActions implements ActionRunner, RolloutProbe {
   private readonly apps: AppsV1Api;
@@ -86,15 +87,15 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
   async prepare(action: RemediationAction): Promise<PreparedAction> {
     if (action.kind === ActionKind.httpHook || action.kind === ActionKind.raiseScalerFloor)
       throw new RangeError(`KubernetesActions does not run ${action.kind}`);
-    return this.failures(action, "prepare", () => this.prepareKube(action));
+    return actionFailures(action, "prepare", () => this.prepareKube(action));
   }
 
   async apply(prepared: PreparedAction): Promise<AppliedAction> {
-    return this.failures(prepared.action, "apply", () => this.applyKube(prepared));
+    return actionFailures(prepared.action, "apply", () => this.applyKube(prepared));
   }
 
   async undo(applied: AppliedAction): Promise<string> {
-    return this.failures(applied.prepared.action, "undo", () => this.undoKube(applied));
+    return actionFailures(applied.prepared.action, "undo", () => this.undoKube(applied));
   }
 
   async rolloutStatus(namespace: string, deployment: string): Promise<RolloutStatus> {
@@ -425,20 +426,6 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
 
   private kube<T>(context: KubeRequestContext, call: () => Promise<T>): Promise<T> {
     return retryKubeRequests(() => kubeRequest(context, call), this.policy);
-  }
-
-  /** Wraps whatever failed (a ScalerError from the shared retry code, a network error) as a RemediationError. */
-  private async failures<T>(action: RemediationAction, phase: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof RemediationError) throw error;
-      throw new RemediationError(
-        RemediationErrorCode.actionFailed,
-        `could not ${phase} "${describeAction(action)}": ${errorMessage(error)}`,
-        { cause: error },
-      );
-    }
   }
 }
 

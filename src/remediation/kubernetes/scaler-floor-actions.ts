@@ -3,6 +3,7 @@ import { formatHpaRef, type HpaRef, type ScalerActuator } from "../../scaler/sca
 import type { ActionRunner, AppliedAction, PreparedAction } from "../execution/action-runner.js";
 import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation-error.js";
 import { ActionKind, describeAction, type RemediationAction } from "../runbooks/remediation-action.js";
+import { actionFailures } from "./action-failures.js";
 
 /** What `raise-scaler-floor` saves before it writes: the floor in force and whether a baseline was kept. */
 interface FloorSnapshot {
@@ -33,7 +34,7 @@ export class ScalerFloorActions implements ActionRunner {
     const floorAction = requireFloorAction(action);
     const { by, max } = floorAction.params;
     const ref = refOf(floorAction);
-    const hpa = await this.failures(floorAction, "prepare", () => this.actuator.readHpa(ref));
+    const hpa = await actionFailures(floorAction, "prepare", () => this.actuator.readHpa(ref));
     const ceiling = Math.min(max, hpa.maxReplicas);
     const wanted = Math.min(ceiling, hpa.minReplicas + by);
     if (wanted <= hpa.minReplicas) {
@@ -64,7 +65,7 @@ export class ScalerFloorActions implements ActionRunner {
       reason: FloorReason.raise,
       detail: `preventive remediation: ${describeAction(action)}`,
     };
-    const change = await this.failures(action, "apply", () =>
+    const change = await actionFailures(action, "apply", () =>
       this.actuator.setFloor(ref, snapshot.wanted, decision),
     );
     let eventNote = "";
@@ -89,10 +90,10 @@ export class ScalerFloorActions implements ActionRunner {
     const ref = refOf(action);
     const snapshot = applied.prepared.snapshot as FloorSnapshot;
     if (!snapshot.baselineRecorded) {
-      const change = await this.failures(action, "undo", () => this.actuator.restoreBaseline(ref));
+      const change = await actionFailures(action, "undo", () => this.actuator.restoreBaseline(ref));
       return `restored the declared baseline of HPA ${formatHpaRef(ref)}: minReplicas ${change.previousMinReplicas} → ${change.minReplicas}`;
     }
-    const change = await this.failures(action, "undo", () =>
+    const change = await actionFailures(action, "undo", () =>
       this.actuator.setFloor(ref, snapshot.minReplicas, {
         floor: snapshot.minReplicas,
         reason: FloorReason.lower,
@@ -100,20 +101,6 @@ export class ScalerFloorActions implements ActionRunner {
       }),
     );
     return `put minReplicas of HPA ${formatHpaRef(ref)} back: ${change.previousMinReplicas} → ${change.minReplicas}`;
-  }
-
-  /** Wraps whatever the actuator threw (a `ScalerError`) as a `RemediationError` naming the action. */
-  private async failures<T>(action: FloorAction, phase: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof RemediationError) throw error;
-      throw new RemediationError(
-        RemediationErrorCode.actionFailed,
-        `could not ${phase} "${describeAction(action)}": ${errorMessage(error)}`,
-        { cause: error },
-      );
-    }
   }
 }
 

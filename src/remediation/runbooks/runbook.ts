@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { parseDurationSeconds } from "../../config/duration.js";
+import { parseDurationMs } from "../../config/duration.js";
+import { millisecondsDurationSchema } from "../../config/duration-schema.js";
+import { formatIssuePath } from "../../config/format-issue-path.js";
 import { compileMatcher, parseMatcher, type CompiledMatcher } from "../alerting/label-matcher.js";
 import { stringsIn, templateSyntaxProblems } from "./label-template.js";
 import { ACTION_KINDS, actionParamSchemas, type ActionKind } from "./remediation-action.js";
@@ -12,17 +14,7 @@ export type RunbookMode = (typeof RunbookMode)[keyof typeof RunbookMode];
 export const OnFailure = { undo: "undo", next: "next", escalate: "escalate" } as const;
 export type OnFailure = (typeof OnFailure)[keyof typeof OnFailure];
 
-/** `500ms`, or a Prometheus-style duration (`30s`, `5m`, `1h30m`) in ms; undefined when neither. */
-export function parseDurationMs(text: string): number | undefined {
-  const millis = /^\s*(\d+)ms\s*$/.exec(text);
-  if (millis) return Number(millis[1]) > 0 ? Number(millis[1]) : undefined;
-  const seconds = parseDurationSeconds(text);
-  return seconds === undefined ? undefined : seconds * 1000;
-}
-
-const duration = z.string().refine((text) => parseDurationMs(text) !== undefined, {
-  error: "must be a duration such as 500ms, 30s, 5m or 1h",
-});
+const duration = millisecondsDurationSchema;
 
 const verifySchema = z
   .object({
@@ -155,7 +147,7 @@ export function parseRunbook(
       ok: false,
       problems: result.error.issues.map((issue) => ({
         file,
-        field: formatPath(issue.path),
+        field: formatIssuePath(issue.path),
         rule: issue.message,
       })),
     };
@@ -280,13 +272,4 @@ function toRunbook(parsed: ParsedRunbook, file: string, matchers: CompiledMatche
         : { breakerThreshold: parsed.guards.breakerThreshold }),
     },
   };
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return "(root)";
-  return path.reduce<string>(
-    (text, key) =>
-      typeof key === "number" ? `${text}[${key}]` : text === "" ? String(key) : `${text}.${String(key)}`,
-    "",
-  );
 }

@@ -22,13 +22,15 @@ import {
   type ScalerEvent,
 } from "../scaler-actuator.js";
 import { ScalerError, ScalerErrorCode } from "../scaler-error.js";
-import { kubeRequest, type KubeRequestContext } from "./kube-request-error.js";
+import { kubeRequest, type KubeRequestContext } from "../../kubernetes/kube-request-error.js";
+import { KubernetesError } from "../../kubernetes/kubernetes-error.js";
 import {
   resolveKubeRetryPolicy,
   retryKubeRequests,
   type KubeRetryOptions,
   type KubeRetryPolicy,
-} from "./retry-kube-requests.js";
+} from "../../kubernetes/retry-kube-requests.js";
+import { toScalerError } from "./to-scaler-error.js";
 
 /** KEDA's ScaledObject: the resource to patch when KEDA owns the HPA (it reverts edits to the HPA). */
 export const KedaScaledObject = {
@@ -149,22 +151,18 @@ export class KubernetesActuator implements ScalerActuator {
     const lists =
       this.namespaces === undefined
         ? [
-            await retryKubeRequests(
-              () =>
-                kubeRequest({ verb: "list", ...hpaResource }, () =>
-                  this.autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
-                ),
-              this.policy,
+            await this.retry(() =>
+              kubeRequest({ verb: "list", ...hpaResource }, () =>
+                this.autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+              ),
             ),
           ]
         : await Promise.all(
             this.namespaces.map((namespace) =>
-              retryKubeRequests(
-                () =>
-                  kubeRequest({ verb: "list", ...hpaResource, namespace }, () =>
-                    this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }),
-                  ),
-                this.policy,
+              this.retry(() =>
+                kubeRequest({ verb: "list", ...hpaResource, namespace }, () =>
+                  this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }),
+                ),
               ),
             ),
           );
@@ -183,7 +181,7 @@ export class KubernetesActuator implements ScalerActuator {
   }
 
   async readHpa(ref: HpaRef): Promise<HpaState> {
-    const { hpa, holder } = await retryKubeRequests(() => this.snapshot(ref), this.policy);
+    const { hpa, holder } = await this.retry(() => this.snapshot(ref));
     return {
       ref: { namespace: ref.namespace, name: ref.name },
       minReplicas: holder.minReplicas,
@@ -204,7 +202,7 @@ export class KubernetesActuator implements ScalerActuator {
         `floor for HPA ${formatHpaRef(ref)} (${floor}) must be a whole number ≥ 0`,
       );
     }
-    return retryKubeRequests(async () => {
+    return this.retry(async () => {
       const { holder } = await this.snapshot(ref);
       const previous = holder.minReplicas;
       if (previous === floor) return { previousMinReplicas: previous, minReplicas: floor, changed: false };
@@ -220,11 +218,11 @@ export class KubernetesActuator implements ScalerActuator {
         `${formatHpaRef(ref)}: ${holder.kind} ${holder.name} ${holder.field} ${previous} → ${floor} (${decision.reason}: ${decision.detail})`,
       );
       return { previousMinReplicas: previous, minReplicas: floor, changed: true };
-    }, this.policy);
+    });
   }
 
   async restoreBaseline(ref: HpaRef): Promise<FloorChange> {
-    return retryKubeRequests(async () => {
+    return this.retry(async () => {
       const { holder } = await this.snapshot(ref);
       const previous = holder.minReplicas;
       if (holder.baseline === undefined) {
@@ -239,12 +237,12 @@ export class KubernetesActuator implements ScalerActuator {
         minReplicas: holder.baseline,
         changed: previous !== holder.baseline,
       };
-    }, this.policy);
+    });
   }
 
   async emitEvent(ref: HpaRef, event: ScalerEvent): Promise<void> {
     const key = formatHpaRef(ref);
-    if (!this.uids.has(key)) await retryKubeRequests(() => this.readHpaObject(ref), this.policy);
+    if (!this.uids.has(key)) await this.retry(() => this.readHpaObject(ref));
     const nowMs = this.now();
     const timestamp = new Date(nowMs);
     // client-go names events `<object>.<unix nanos in hex>`; the sequence keeps same-millisecond ones apart.
@@ -271,13 +269,20 @@ export class KubernetesActuator implements ScalerActuator {
       lastTimestamp: timestamp,
       count: 1,
     });
-    await retryKubeRequests(
-      () =>
-        kubeRequest({ verb: "create", ...eventResource, namespace: ref.namespace }, () =>
-          this.core.createNamespacedEvent({ namespace: ref.namespace, body }),
-        ),
-      this.policy,
+    await this.retry(() =>
+      kubeRequest({ verb: "create", ...eventResource, namespace: ref.namespace }, () =>
+        this.core.createNamespacedEvent({ namespace: ref.namespace, body }),
+      ),
     );
+  }
+
+  /** Retries like every Kubernetes adapter; a request that failed for good speaks the scaler's codes. */
+  private async retry<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await retryKubeRequests(attempt, this.policy);
+    } catch (error) {
+      throw error instanceof KubernetesError ? toScalerError(error) : error;
+    }
   }
 
   private async readHpaObject(ref: HpaRef): Promise<V2HorizontalPodAutoscaler> {

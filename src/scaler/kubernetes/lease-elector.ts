@@ -8,7 +8,11 @@ import {
   V1ObjectMeta,
   type KubeConfig,
 } from "@kubernetes/client-node";
-import { KubeRequestError, kubeRequest, type KubeRequestContext } from "./kube-request-error.js";
+import {
+  KubeRequestError,
+  kubeRequest,
+  type KubeRequestContext,
+} from "../../kubernetes/kube-request-error.js";
 
 /** The Lease spec fields presage writes. */
 interface LeaseSpecFields {

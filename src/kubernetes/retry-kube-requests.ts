@@ -5,8 +5,9 @@ import {
   type ResolvedRetryOptions,
   type RetryOptions,
   type Sleep,
-} from "../../sources/retry-with-backoff.js";
-import { KubeRequestError, toScalerError } from "./kube-request-error.js";
+} from "../sources/retry-with-backoff.js";
+import { KubeRequestError } from "./kube-request-error.js";
+import { toKubernetesError } from "./kubernetes-error.js";
 
 /** How failed Kubernetes API requests are retried. */
 export interface KubeRetryOptions extends RetryOptions {
@@ -55,8 +56,8 @@ export function resolveKubeRetryPolicy(
  * Runs `attempt` — one whole read-modify-write, so a 409 Conflict is retried with a fresh read — until
  * it succeeds or fails for good. Retried: 409, 429 (waiting what `Retry-After` asks, capped), 5xx and
  * requests that got no answer, with exponential backoff and jitter. Anything else (403, 404, 422, ...)
- * and the last failure become a `ScalerError` at once; errors that are not
- * {@link KubeRequestError}s (e.g. a `ScalerError` the attempt threw) pass through untouched.
+ * and the last failure become a `KubernetesError` at once; errors that are not
+ * {@link KubeRequestError}s (e.g. a domain error the attempt threw) pass through untouched.
  */
 export async function retryKubeRequests<T>(attempt: () => Promise<T>, policy: KubeRetryPolicy): Promise<T> {
   for (let number = 1; ; number++) {
@@ -64,7 +65,7 @@ export async function retryKubeRequests<T>(attempt: () => Promise<T>, policy: Ku
       return await attempt();
     } catch (error) {
       if (!(error instanceof KubeRequestError)) throw error;
-      if (!error.retryable || number >= policy.options.attempts) throw toScalerError(error, number);
+      if (!error.retryable || number >= policy.options.attempts) throw toKubernetesError(error, number);
       const delayMs =
         error.retryAfterMs === undefined
           ? backoffDelayMs(number - 1, policy.options, policy.random)

@@ -1,5 +1,5 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { ScalerError, ScalerErrorCode } from "../scaler-error.js";
+import { KubernetesError, KubernetesErrorCode } from "./kubernetes-error.js";
 
 /** Where the Kubernetes credentials come from. */
 export interface KubeConfigSource {
@@ -15,8 +15,8 @@ export interface KubeConfigSource {
 }
 
 /**
- * Builds the `KubeConfig` the Kubernetes adapters make their clients from. Throws `ScalerError`
- * (`invalidTarget`) when the source names a context that does not exist or yields no cluster.
+ * Builds the `KubeConfig` the Kubernetes adapters make their clients from. Throws `KubernetesError`
+ * (`invalidConfig`) when the source names a context that does not exist or yields no cluster.
  */
 export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   const config = new KubeConfig();
@@ -25,8 +25,8 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   else config.loadFromDefault();
   if (source.context !== undefined) {
     if (!config.getContexts().some((context) => context.name === source.context)) {
-      throw new ScalerError(
-        ScalerErrorCode.invalidTarget,
+      throw new KubernetesError(
+        KubernetesErrorCode.invalidConfig,
         `kubernetes.context (${JSON.stringify(source.context)}) is not a context of the kubeconfig (${config
           .getContexts()
           .map((context) => context.name)
@@ -36,7 +36,7 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
     config.setCurrentContext(source.context);
   }
   if (config.getCurrentCluster() === null) {
-    throw new ScalerError(ScalerErrorCode.invalidTarget, "the kubeconfig has no current cluster");
+    throw new KubernetesError(KubernetesErrorCode.invalidConfig, "the kubeconfig has no current cluster");
   }
   return config;
 }

@@ -1,5 +1,4 @@
 import { ApiException } from "@kubernetes/client-node";
-import { ScalerError, ScalerErrorCode } from "../scaler-error.js";
 
 /** What presage was doing when a Kubernetes API request failed: the RBAC verb and the object. */
 export interface KubeRequestContext {
@@ -137,68 +136,4 @@ export async function kubeRequest<T>(context: KubeRequestContext, call: () => Pr
   } catch (error) {
     throw toKubeRequestError(error, context);
   }
-}
-
-/**
- * The scaler's view of a failed request (after retries, where they apply): a `ScalerError` with a
- * stable code and a message that says what to do — for 403, which verb on which resource the
- * ServiceAccount's RBAC lacks.
- */
-export function toScalerError(error: KubeRequestError, attempts: number): ScalerError {
-  const { context, status } = error;
-  const object = describeObject(context);
-  const after = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-  if (status === 401) {
-    return new ScalerError(
-      ScalerErrorCode.forbidden,
-      `${context.verb} ${object}: the API server rejected presage's credentials (401 Unauthorized): ${error.serverMessage}. Check the ServiceAccount token or kubeconfig.`,
-      { cause: error },
-    );
-  }
-  if (status === 403) {
-    const group = context.group === "" ? '"" (core)' : `"${context.group}"`;
-    const scope =
-      context.namespace === undefined ? "a ClusterRole" : `a Role in "${context.namespace}" or a ClusterRole`;
-    return new ScalerError(
-      ScalerErrorCode.forbidden,
-      `presage may not ${context.verb} ${object} (403 Forbidden): RBAC must grant verb "${context.verb}" on resource "${context.resource}" in API group ${group} through ${scope} bound to presage's ServiceAccount (see deploy/rbac.yaml). Server said: ${error.serverMessage}`,
-      { cause: error },
-    );
-  }
-  if (status === 404) {
-    return new ScalerError(
-      ScalerErrorCode.hpaNotFound,
-      `${object} does not exist (404): ${error.serverMessage}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (status === 400 || status === 415 || status === 422) {
-    return new ScalerError(
-      ScalerErrorCode.invalidPatch,
-      `the API server rejected ${context.verb} ${object} as invalid (${status}${error.reason === undefined ? "" : ` ${error.reason}`}): ${error.serverMessage}`,
-      { cause: error },
-    );
-  }
-  if (status === 409) {
-    return new ScalerError(
-      ScalerErrorCode.conflict,
-      `${context.verb} ${object} kept conflicting with other writers${after}: ${error.serverMessage}`,
-      { cause: error },
-    );
-  }
-  const what =
-    status === undefined
-      ? error.network
-        ? "got no answer"
-        : "could not be sent"
-      : status === 429
-        ? "was throttled (429)"
-        : `failed with HTTP ${status}`;
-  return new ScalerError(
-    ScalerErrorCode.unavailable,
-    `${context.verb} ${object} ${what}${after}: ${error.serverMessage}`,
-    { cause: error },
-  );
 }

@@ -1,0 +1,58 @@
+import { sendJson, type SendJsonOptions, type SinkDelivery } from "./ticket-sink.js";
+
+/** What an issue tracker (GitHub, Jira) does for each ticket event. */
+export interface IssueTrackerCalls {
+  /** Opens the issue; resolves with its reference (issue number, Jira key) for later events. */
+  create(): Promise<string>;
+  update(ref: string): Promise<void>;
+  resolve(ref: string): Promise<void>;
+}
+
+/**
+ * The event flow issue trackers share: an open creates the issue, and so does an update without a
+ * ref (the open went to an older configuration); a resolve without one has nothing to close. A
+ * retried update may repeat its call; it never opens a second issue.
+ */
+export async function deliverToIssueTracker(
+  delivery: SinkDelivery,
+  calls: IssueTrackerCalls,
+): Promise<{ ref?: string }> {
+  const { content, ref } = delivery;
+  if (content.event === "open" || (content.event === "update" && ref === undefined)) {
+    return { ref: await calls.create() };
+  }
+  if (ref === undefined) return {};
+  if (content.event === "update") await calls.update(ref);
+  else await calls.resolve(ref);
+  return { ref };
+}
+
+/** One JSON request of a sink: method, URL, body, and what it does (for errors, e.g. `close issue #7`). */
+export type SinkRequest = (
+  method: SendJsonOptions["method"],
+  url: string,
+  body: unknown,
+  what: string,
+) => Promise<unknown>;
+
+/** {@link sendJson} bound to one sink's headers and deadline and one delivery's signal. */
+export function sinkRequest(
+  sink: {
+    readonly type: string;
+    readonly name: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+  },
+  signal: AbortSignal | undefined,
+): SinkRequest {
+  return (method, url, body, what) =>
+    sendJson({
+      method,
+      url,
+      headers: sink.headers,
+      body,
+      timeoutMs: sink.timeoutMs,
+      signal,
+      description: `${sink.type} sink "${sink.name}" ${what}`,
+    });
+}
