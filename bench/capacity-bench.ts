@@ -6,7 +6,12 @@
  *
  *   npm run bench:capacity -- [--data-dir ../shared/data/daily] [--models capacity,naive,…]
  *       [--r-methods ets,auto.arima,stlf] [--skip-r] [--r-timeout-seconds 120] [--max-origins 12]
- *       [--r-cache-dir dir] [--out bench-results/capacity-bench.json]
+ *       [--r-cache-dir dir] [--whole-files] [--out bench-results/capacity-bench.json]
+ *
+ * A file of several series is also reported in halves — its first ⌈n/2⌉ series in file order and the
+ * rest — so a choice made looking at one half can be checked on the other (`--whole-files` skips the
+ * split tables). Below the methods, reference ceilings that use the future (`capacity-ceilings.ts`)
+ * show how much of the ±15% target is reachable at all; they are kept apart in the JSON (`ceilings`).
  *
  * `--r-cache-dir` keeps R's output per data file and reuses it when it holds exactly the same
  * training windows and methods (R takes ~20 minutes; presage's models a minute).
@@ -33,6 +38,7 @@ import { parseDailyCsv, type DailySeries } from "../training/datasets/daily-csv.
 import { formatTable } from "../src/cli/text-table.js";
 import { readFile } from "node:fs/promises";
 import { parseRPeerResults, runRForecastPeers, type RPeerResults } from "./r-forecast-peers.js";
+import { bestPerPairScores, CEILING_PREFIX, futureDriftCeiling } from "./capacity-ceilings.js";
 
 const HORIZONS = [90, 180] as const;
 const LONGEST = 180;
@@ -47,6 +53,7 @@ const { values: flags } = parseArgs({
     "r-timeout-seconds": { type: "string", default: "120" },
     "max-origins": { type: "string", default: "12" },
     "r-cache-dir": { type: "string" },
+    "whole-files": { type: "boolean", default: false },
     out: { type: "string", default: "bench-results/capacity-bench.json" },
   },
 });
@@ -59,7 +66,8 @@ const report: Record<string, unknown> = {
   horizons: HORIZONS,
   sets: {},
 };
-const perSet: { name: string; result: CapacityEvaluationResult }[] = [];
+type Scores = Record<string, CapacityMethodScores>;
+const perSet: { methods: Scores; ceilings: Scores; pairs: number }[] = [];
 /** R forecasts that came from a fallback (auto.arima over budget → snaive), per method and file. */
 const rFallbacks: Record<string, Record<string, number>> = {};
 
@@ -72,44 +80,104 @@ for (const file of FILES) {
   const series = parseDailyCsv(await readFile(path, "utf8"), { singleSeriesId: "peyton_manning" });
   const peers = flags["skip-r"] ? undefined : await rPeerMethods(series, file);
   const methods = [...models.map((name) => capacityMethod(name, LONGEST)), ...(peers ?? [])];
+  const ceiling = futureDriftCeiling(new Map(series.map((entry) => [entry.id, entry.values])));
   process.stderr.write(`${file}: ${series.length} series, ${methods.length} methods\n`);
-  const started = performance.now();
-  const result = evaluateCapacity(series, methods, {
-    horizonsDays: HORIZONS,
-    maxOrigins,
-    onProgress: (done, total, label) => {
-      if (done % 50 === 0 || done === total) process.stderr.write(`  ${done}/${total} ${label}\n`);
-    },
-  });
-  process.stderr.write(`  ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  perSet.push({ name: file, result });
+  const half = Math.ceil(series.length / 2);
+  const parts =
+    series.length > 1
+      ? [
+          { label: `series 1–${half}`, series: series.slice(0, half) },
+          { label: `series ${half + 1}–${series.length}`, series: series.slice(half) },
+        ]
+      : [{ label: "", series }];
+  const partResults: { label: string; result: CapacityEvaluationResult; ceilings: Scores }[] = [];
+  for (const part of parts) {
+    const started = performance.now();
+    const result = evaluateCapacity(part.series, [...methods, ceiling], {
+      horizonsDays: HORIZONS,
+      maxOrigins,
+      onProgress: (done, total, label) => {
+        if (done % 50 === 0 || done === total) process.stderr.write(`  ${done}/${total} ${label}\n`);
+      },
+    });
+    process.stderr.write(`  ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    const { methods: scored, ceilings } = splitCeilings(result, methods);
+    partResults.push({ label: part.label, result: { ...result, methods: scored }, ceilings });
+  }
+  const fileMethods = poolResults(partResults.map((part) => part.result.methods));
+  const fileCeilings = poolResults(partResults.map((part) => part.ceilings));
+  const pairs = partResults.reduce((sum, part) => sum + part.result.pairs, 0);
+  perSet.push({ methods: fileMethods, ceilings: fileCeilings, pairs });
+  if (parts.length > 1 && !flags["whole-files"]) {
+    for (const part of partResults) {
+      process.stdout.write(
+        `\n${file} [${part.label}] (${part.result.pairs} pairs)\n${table(part.result.methods)}\n${table(part.ceilings)}\n`,
+      );
+    }
+  }
   process.stdout.write(
-    `\n${file} (${series.length} series, ${result.pairs} pairs)\n${table(result.methods)}\n`,
+    `\n${file} (${series.length} series, ${pairs} pairs)\n${table(fileMethods)}\n${table(fileCeilings)}\n`,
   );
   const fallbacks = Object.entries(rFallbacks[file] ?? {}).filter(([, count]) => count > 0);
   if (fallbacks.length > 0) {
     process.stdout.write(
-      `R fallbacks: ${fallbacks.map(([name, count]) => `${name} ${count} of ${result.pairs} (over budget or failed → snaive/ets)`).join("; ")}\n`,
+      `R fallbacks: ${fallbacks.map(([name, count]) => `${name} ${count} of ${pairs} (over budget or failed → snaive/ets)`).join("; ")}\n`,
     );
   }
   (report.sets as Record<string, unknown>)[file] = {
     series: series.length,
-    pairs: result.pairs,
-    methods: result.methods,
+    pairs,
+    methods: fileMethods,
+    ceilings: fileCeilings,
+    ...(parts.length > 1
+      ? {
+          parts: Object.fromEntries(
+            partResults.map((part) => [
+              part.label,
+              { pairs: part.result.pairs, methods: part.result.methods, ceilings: part.ceilings },
+            ]),
+          ),
+        }
+      : {}),
     rFallbacks: rFallbacks[file] ?? {},
   };
 }
 
 if (perSet.length > 1) {
-  const pooled = poolResults(perSet.map((set) => set.result));
-  const pairs = perSet.reduce((sum, set) => sum + set.result.pairs, 0);
-  process.stdout.write(`\nall daily data (${pairs} pairs, pooled)\n${table(pooled)}\n`);
-  report.pooled = { pairs, methods: pooled };
+  const pooled = poolResults(perSet.map((set) => set.methods));
+  const ceilings = poolResults(perSet.map((set) => set.ceilings));
+  const pairs = perSet.reduce((sum, set) => sum + set.pairs, 0);
+  process.stdout.write(`\nall daily data (${pairs} pairs, pooled)\n${table(pooled)}\n${table(ceilings)}\n`);
+  report.pooled = { pairs, methods: pooled, ceilings };
 }
-report.methods = report.pooled ?? (report.sets as Record<string, { methods: unknown }>)[FILES[0]]?.methods;
+report.methods =
+  (report.pooled as { methods: unknown } | undefined)?.methods ??
+  (report.sets as Record<string, { methods: unknown }>)[FILES[0]]?.methods;
 await mkdir(dirname(flags.out), { recursive: true });
 await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
 process.stderr.write(`wrote ${flags.out}\n`);
+
+/**
+ * The methods' scores, and the ceilings: the future-drift one as evaluated, and the best of the
+ * methods per pair (R peers included when present).
+ */
+function splitCeilings(
+  result: CapacityEvaluationResult,
+  methods: readonly CapacityMethod[],
+): { methods: Scores; ceilings: Scores } {
+  const scored = Object.fromEntries(
+    Object.entries(result.methods).filter(([name]) => !name.startsWith(CEILING_PREFIX)),
+  );
+  const ceilings = Object.fromEntries(
+    Object.entries(result.methods).filter(([name]) => name.startsWith(CEILING_PREFIX)),
+  );
+  ceilings[`${CEILING_PREFIX}best-per-pair`] = bestPerPairScores(
+    result,
+    methods.map((method) => method.name),
+    HORIZONS,
+  );
+  return { methods: scored, ceilings };
+}
 
 function table(methods: Readonly<Record<string, CapacityMethodScores>>): string {
   return formatTable(
@@ -139,11 +207,11 @@ function table(methods: Readonly<Record<string, CapacityMethodScores>>): string 
 }
 
 /** Pair-weighted means over data sets (coverage weighted by pairs too: ~7 observed days each). */
-function poolResults(results: readonly CapacityEvaluationResult[]): Record<string, CapacityMethodScores> {
-  const names = [...new Set(results.flatMap((result) => Object.keys(result.methods)))];
-  const pooled: Record<string, CapacityMethodScores> = {};
+function poolResults(results: readonly Readonly<Scores>[]): Scores {
+  const names = [...new Set(results.flatMap((methods) => Object.keys(methods)))];
+  const pooled: Scores = {};
   for (const name of names) {
-    const scores = results.map((result) => result.methods[name]).filter((s) => s !== undefined);
+    const scores = results.map((methods) => methods[name]).filter((s) => s !== undefined);
     const weighted = (
       pick: (s: CapacityMethodScores) => Readonly<Record<string, number>>,
     ): Record<string, number> =>

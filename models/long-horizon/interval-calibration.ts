@@ -1,3 +1,4 @@
+import { ModelError, ModelErrorCode } from "../errors.js";
 import { quantileSorted } from "../math/intervals.js";
 
 /**
@@ -15,6 +16,20 @@ export interface IntervalCalibration {
   readonly ratios: readonly number[];
   /** Forecast origins the errors came from. */
   readonly origins: number;
+  /**
+   * Steps between consecutive backtest origins. Origins closer together than a step's horizon score
+   * overlapping stretches of the same history, so their errors at that step are not independent;
+   * absent (older states), the origins count as independent at every step.
+   */
+  readonly originStrideSteps?: number;
+}
+
+export interface IntervalCalibrationOptions {
+  /**
+   * Steps between consecutive backtest origins (see {@link IntervalCalibration.originStrideSteps}).
+   * @defaultValue undefined: origins treated as independent at every step
+   */
+  readonly originStrideSteps?: number;
 }
 
 /**
@@ -26,8 +41,16 @@ export interface IntervalCalibration {
 export function buildIntervalCalibration(
   errors: readonly (readonly number[])[],
   floor: (step: number) => number,
+  options: IntervalCalibrationOptions = {},
 ): IntervalCalibration | undefined {
   if (errors.length < 2) return undefined;
+  const stride = options.originStrideSteps;
+  if (stride !== undefined && !(Number.isFinite(stride) && stride > 0)) {
+    throw new ModelError(
+      ModelErrorCode.invalidOption,
+      `originStrideSteps (${stride}) must be a finite number > 0`,
+    );
+  }
   const horizon = Math.max(...errors.map((row) => row.length));
   const anchorSteps: number[] = [];
   const spread: number[] = [];
@@ -68,7 +91,20 @@ export function buildIntervalCalibration(
     spread,
     ratios: Array.from({ length: 101 }, (_, i) => quantileSorted(sorted, i / 100)),
     origins: errors.length,
+    ...(stride === undefined ? {} : { originStrideSteps: stride }),
   };
+}
+
+/**
+ * How many independent origins the backtest amounts to at `step`: origins `stride` apart forecasting
+ * `step` ahead score overlapping stretches once `step > stride`, so each further origin adds only
+ * `stride / step` of a new one (`1 + (origins − 1) · min(1, stride / step)`). All of them without a
+ * stride.
+ */
+export function effectiveOrigins(calibration: IntervalCalibration, step: number): number {
+  const { origins, originStrideSteps } = calibration;
+  if (originStrideSteps === undefined || origins < 1) return Math.max(1, origins);
+  return 1 + (origins - 1) * Math.min(1, originStrideSteps / Math.max(1, step));
 }
 
 /**
@@ -95,10 +131,11 @@ export function spreadAt(calibration: IntervalCalibration, step: number): number
 
 /**
  * Half-width of the central `level`% interval at `step`, in the working scale. Widened by
- * `√(1 + 1/origins)`, as a prediction interval from a sample of that many origins is: the spread
- * itself is only an estimate.
+ * `√(1 + 1/n)`, as a prediction interval from a sample of `n` origins is — the spread itself is only
+ * an estimate — where `n` is the number of independent origins at that step
+ * ({@link effectiveOrigins}): overlapping long-horizon backtest windows are one sample, not many.
  */
 export function calibratedHalfWidth(calibration: IntervalCalibration, step: number, level: number): number {
-  const sampling = Math.sqrt(1 + 1 / Math.max(1, calibration.origins));
+  const sampling = Math.sqrt(1 + 1 / effectiveOrigins(calibration, step));
   return spreadAt(calibration, step) * quantileSorted(calibration.ratios, level / 100) * sampling;
 }

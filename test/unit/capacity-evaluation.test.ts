@@ -71,6 +71,23 @@ describe("evaluateCapacity", () => {
     expect(scores?.within15).toEqual({ "7": 1, "14": 1 });
     expect(scores?.mape["7"]).toBeCloseTo((100 * 10) / 110, 10);
     expect(scores?.coverage80).toEqual({ "7": 0, "14": 0 });
+    expect(result.withinByPair.hundred).toEqual({ "7": [true], "14": [true] });
+  });
+
+  it("records per pair whether each method was within ±15%, undefined where unscored", () => {
+    // 1090 days at 100, then 200 (the last day missing): origins from 1100 − 7 back every 30 days.
+    const values = [...new Array<number>(1090).fill(100), ...new Array<number>(10).fill(200)];
+    values[1099] = Number.NaN;
+    const method: CapacityMethod = {
+      name: "hundred",
+      forecast: (task) => flatForecast(100, task.horizonSteps),
+    };
+    const result = evaluateCapacity([{ id: "S", values }], [method], { horizonsDays: [7] });
+    const hits = result.withinByPair.hundred?.["7"] ?? [];
+    expect(hits).toHaveLength(result.pairs);
+    // The latest origin (1093) sees 200s in its window; the earlier ones only 100s.
+    expect(hits[0]).toBe(false);
+    expect(hits.slice(1).every((hit) => hit === true)).toBe(true);
   });
 
   it("scores a failing method as naive and counts the failure", () => {

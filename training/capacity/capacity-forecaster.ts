@@ -67,8 +67,9 @@ interface ScoredVariant {
  * `horizonDays` before the end) and scored on the error of their 7-day means every 30 days out to the
  * horizon; the best (ties keep the simpler variant) is refitted on all data. Interval widths come
  * from the chosen variant's own backtest errors at each horizon, never narrower than the model's
- * theory; with too little history to backtest, the damped trend with theory intervals is used and a
- * note says so.
+ * theory and widened for how few independent origins the overlapping backtest windows amount to at
+ * long horizons; with too little history to backtest, the damped trend with theory intervals is used
+ * and a note says so.
  */
 export function createCapacityForecaster(options: CapacityForecasterOptions = {}): Forecaster {
   return new CapacityForecaster(options);
@@ -149,15 +150,33 @@ export class CapacityForecaster implements Forecaster {
       members.map((member) => member.forecaster.fit(clean)),
       notes,
     );
+    // The origins are `stride` days apart but forecast `horizon` days: their long-horizon errors
+    // overlap, and the calibration counts them as the fewer independent origins they amount to.
     const calibration = buildIntervalCalibration(
-      members.flatMap((member) => member.errors),
+      combinedErrors(members.map((member) => member.errors)),
       (step) => fitted.theorySpread(step),
+      { originStrideSteps: stride },
     );
     return fitted.withCalibration(
       calibration,
       calibration ? [] : ["too few backtest origins to calibrate intervals: model-theory intervals"],
     );
   }
+}
+
+/**
+ * Backtest errors of the average of several members, per origin and step: the combined forecast is
+ * the members' mean in the working scale, so its error is the mean of theirs.
+ */
+function combinedErrors(byMember: readonly (readonly (readonly number[])[])[]): number[][] {
+  const [first = []] = byMember;
+  return first.map((row, origin) =>
+    row.map((_, step) => {
+      let sum = 0;
+      for (const errors of byMember) sum += errors[origin]?.[step] ?? Number.NaN;
+      return sum / byMember.length;
+    }),
+  );
 }
 
 function variantsFor(

@@ -51,6 +51,12 @@ export interface CapacityMethodScores {
 
 export interface CapacityEvaluationResult {
   readonly methods: Readonly<Record<string, CapacityMethodScores>>;
+  /**
+   * Per method and horizon, whether each (series, origin) pair — in `capacityPairs` order — was within
+   * ±15% (`undefined` where the pair could not be scored at that horizon): what per-pair comparisons
+   * such as "the best method per pair" are computed from.
+   */
+  readonly withinByPair: Readonly<Record<string, Readonly<Record<string, readonly (boolean | undefined)[]>>>>;
   /** Pairs evaluated per method (before per-horizon exclusions). */
   readonly pairs: number;
   /** Series that could not be evaluated and why; also pairs dropped at a horizon. */
@@ -105,7 +111,13 @@ export function evaluateCapacity(
   const total = pairs.length * methods.length;
   let done = 0;
   const result: Record<string, CapacityMethodScores> = {};
+  const withinByPair: Record<string, Record<string, (boolean | undefined)[]>> = {};
   for (const method of methods) {
+    const hits: Record<string, (boolean | undefined)[]> = Object.fromEntries(
+      horizons.map((h) => [String(h), new Array<boolean | undefined>(pairs.length).fill(undefined)]),
+    );
+    withinByPair[method.name] = hits;
+    let pairIndex = -1;
     const within = new Map<number, number>();
     const apeSum = new Map<number, number>();
     const scored = new Map<number, number>();
@@ -114,6 +126,7 @@ export function evaluateCapacity(
     let failures = 0;
     let elapsedMs = 0;
     for (const { series: entry, origin } of pairs) {
+      pairIndex++;
       const train: Series = {
         values: entry.values.slice(0, origin),
         stepSeconds: 86_400,
@@ -142,6 +155,8 @@ export function evaluateCapacity(
           }
           continue;
         }
+        const pairHits = hits[String(horizon)];
+        if (pairHits) pairHits[pairIndex] = score.withinTolerance;
         add(scored, horizon, 1);
         add(within, horizon, score.withinTolerance ? 1 : 0);
         add(apeSum, horizon, score.absolutePercentError);
@@ -164,7 +179,7 @@ export function evaluateCapacity(
       msPerForecast: pairs.length === 0 ? Number.NaN : elapsedMs / pairs.length,
     };
   }
-  return { methods: result, pairs: pairs.length, notes };
+  return { methods: result, withinByPair, pairs: pairs.length, notes };
 }
 
 function add(map: Map<number, number>, key: number, value: number): void {
