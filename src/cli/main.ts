@@ -64,12 +64,14 @@ Usage:
                    [--column requests] [--step 60] [--target-utilization 0.7] [--startup 180s]
                    [--quantile 0.9] [--lag 60s] [--window 15m] [--scale-down-cooldown 10m]
                    [--warmup 7d] [--train-window 14d] [--retrain-every 1d] [--min-replicas 1]
-                   [--max-replicas 100] [--model auto]
+                   [--max-replicas 100] [--model auto] [--calibration on|off] [--noise-exponent 0.5]
                    [--sweep [--sweep-targets 0.5,…] [--sweep-quantiles 0.5,…]]
                    [--json out.json] [--chart out.svg] [--chart-hours 6]
       Replay a load trace through the reactive Kubernetes HPA, the HPA under presage's
       floors (forecasts use only past data) and a perfect-foresight oracle; report
       pod-hours and under-provisioning per policy. --sweep compares at equal pod-hours.
+      Floors use quantiles calibrated on past forecast errors (--calibration off: the
+      model's own intervals).
   presage forecast <target> [--horizon 30m] [--levels 80,95] [--url http://127.0.0.1:8080]
                    [--token <t>] [--json] [--timeout-ms 10000]
       Ask a running presage API (presage serve) for the target's forecast; print a table

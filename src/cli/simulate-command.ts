@@ -95,6 +95,8 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommandOptio
     "min-replicas": { type: "string" },
     "max-replicas": { type: "string" },
     model: { type: "string", default: "auto" },
+    calibration: { type: "string", default: "on" },
+    "noise-exponent": { type: "string" },
     sweep: { type: "boolean", default: false },
     "sweep-targets": { type: "string" },
     "sweep-quantiles": { type: "string" },
@@ -133,7 +135,16 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommandOptio
   if (!parsed.sweep && (sweepTargets !== undefined || sweepQuantiles !== undefined)) {
     problems.push("--sweep-targets and --sweep-quantiles need --sweep");
   }
+  if (parsed.calibration !== "on" && parsed.calibration !== "off")
+    problems.push(`--calibration "${parsed.calibration}" must be on or off`);
+  const noiseExponent = number("noise-exponent", parsed["noise-exponent"]);
+  if (noiseExponent !== undefined && !(noiseExponent >= 0 && noiseExponent <= 1))
+    problems.push(`--noise-exponent "${parsed["noise-exponent"]}" must be from 0 to 1`);
+  if (parsed.calibration === "off" && noiseExponent !== undefined)
+    problems.push("--noise-exponent needs --calibration on");
   const simulation = compact({
+    calibration:
+      parsed.calibration === "off" ? null : noiseExponent === undefined ? undefined : { noiseExponent },
     targetUtilization: number("target-utilization", parsed["target-utilization"]),
     quantile: number("quantile", parsed.quantile),
     startupSeconds: duration("startup", parsed.startup),

@@ -38,6 +38,10 @@ const scalerTargetSchema = z
     maxForecastAge: duration.optional(),
     outageQuery: z.string().trim().min(1, "must not be empty").optional(),
     outageThreshold: z.number().gt(0, "must be > 0").lt(1, "must be < 1").optional(),
+    /** Size floors on quantiles calibrated from past forecast errors (default true). */
+    calibrate: z.boolean().optional(),
+    /** How forecast errors grow with the load: 0 additive, 0.5 counts (default), 1 proportional. */
+    noiseExponent: z.number().min(0, "must be ≥ 0").max(1, "must be ≤ 1").optional(),
   })
   .strict();
 
@@ -209,6 +213,8 @@ export function resolveScalerConfig(
       ...optionalMs("maxForecastAgeMs", target.maxForecastAge),
       ...(target.outageQuery === undefined ? {} : { outageQuery: target.outageQuery }),
       ...(target.outageThreshold === undefined ? {} : { outageThreshold: target.outageThreshold }),
+      ...(target.calibrate === undefined ? {} : { calibrate: target.calibrate }),
+      ...(target.noiseExponent === undefined ? {} : { noiseExponent: target.noiseExponent }),
     })),
   };
 }

@@ -1,5 +1,6 @@
 import type { Forecast } from "../../models/forecast.js";
 import type { FittedModel } from "../../models/forecaster.js";
+import type { FloorCalibration } from "./floor-calibration.js";
 import { ScalerError, ScalerErrorCode } from "./scaler-error.js";
 
 /** Options of {@link requiredReplicas}. */
@@ -17,6 +18,12 @@ export interface RequiredReplicasOptions {
    * @defaultValue 0.9
    */
   readonly quantile?: number;
+  /**
+   * Calibrated quantiles from the errors of past forecasts (a target's {@link FloorCalibration}).
+   * Used for the whole window when every step of it is calibrated; otherwise the model's interval is.
+   * @defaultValue none (the model's interval)
+   */
+  readonly calibration?: Pick<FloorCalibration, "upper">;
 }
 
 /** The replicas a forecast asks for, with how they were computed. */
@@ -30,6 +37,10 @@ export interface RequiredReplicas {
   readonly quantile: number;
   /** Interval level read, in percent; `undefined` when the point forecast was used (q = 0.5). */
   readonly level: number | undefined;
+  /** Whether the quantiles came from the calibration rather than the model's interval. */
+  readonly calibrated: boolean;
+  /** The point forecast, steps 1 to `toStep` (what a calibration records). */
+  readonly pointForecast: readonly number[];
   readonly fromStep: number;
   readonly toStep: number;
   /** Name of the model that produced the forecast (after any fallback). */
@@ -63,10 +74,12 @@ export function requiredReplicas(fitted: FittedModel, options: RequiredReplicasO
   // Rounded so that e.g. q = 0.9 asks for level 80, not 80.00000000000001.
   const level = quantile === 0.5 ? undefined : Math.round((2 * quantile - 1) * 100 * 1e6) / 1e6;
   const forecast = predict(fitted, toStep, level);
+  const calibrated = calibratedUppers(forecast.mean, options.calibration, fromStep, toStep, quantile);
   const values =
-    level === undefined
+    calibrated ??
+    (level === undefined
       ? forecast.mean
-      : forecast.intervals.find((interval) => interval.level === level)?.upper;
+      : forecast.intervals.find((interval) => interval.level === level)?.upper);
   if (values === undefined) {
     throw new ScalerError(
       ScalerErrorCode.forecastFailed,
@@ -99,11 +112,33 @@ export function requiredReplicas(fitted: FittedModel, options: RequiredReplicasO
     peakStep,
     quantile,
     level,
+    calibrated: calibrated !== undefined,
+    pointForecast: forecast.mean,
     fromStep,
     toStep,
     model: forecast.model,
-    detail: `q${quantile} of ${formatQuantity(peakLoad)} / ${formatQuantity(podCapacity)} per pod, peak at step ${peakStep} of ${window}`,
+    detail: `${calibrated === undefined ? "" : "calibrated "}q${quantile} of ${formatQuantity(peakLoad)} / ${formatQuantity(podCapacity)} per pod, peak at step ${peakStep} of ${window}`,
   };
+}
+
+/** Calibrated upper bounds for steps 1..toStep (only the window filled), or undefined if any is missing. */
+function calibratedUppers(
+  mean: readonly number[],
+  calibration: Pick<FloorCalibration, "upper"> | undefined,
+  fromStep: number,
+  toStep: number,
+  quantile: number,
+): number[] | undefined {
+  if (calibration === undefined) return undefined;
+  const uppers = new Array<number>(toStep).fill(Number.NaN);
+  for (let step = fromStep; step <= toStep; step++) {
+    const point = mean[step - 1];
+    if (point === undefined || !Number.isFinite(point)) return undefined;
+    const upper = calibration.upper(step, point, quantile);
+    if (upper === undefined) return undefined;
+    uppers[step - 1] = upper;
+  }
+  return uppers;
 }
 
 function predict(fitted: FittedModel, horizonSteps: number, level: number | undefined): Forecast {

@@ -5,6 +5,7 @@ import type { MetricSource } from "../sources/metric-source.js";
 import { decideFloor } from "./decide-floor.js";
 import { FloorReason, type FloorDecision, type FloorInput } from "./floor-decision.js";
 import { formatDuration } from "./format-duration.js";
+import { FloorCalibration } from "./floor-calibration.js";
 import { forecastWindowSteps, requiredReplicas } from "./required-replicas.js";
 import { formatHpaRef, type FloorChange, type HpaState, type ScalerActuator } from "./scaler-actuator.js";
 import { errorCode, errorMessage, ScalerError, ScalerErrorCode } from "./scaler-error.js";
@@ -140,6 +141,8 @@ interface CachedModel {
 interface TargetState {
   target: ScalerTarget;
   cached?: CachedModel;
+  /** Created on first use, and again when the target's noise exponent changes. */
+  calibration?: FloorCalibration;
   lowSinceMs?: number;
   /** The floor of the last decision that was not applied (shadow mode, or not leader). */
   virtualFloor?: number;
@@ -623,11 +626,20 @@ export class ScalerLoop {
         leadMs: lead.leadMs,
         windowMs: target.windowMs,
       });
+      const calibration = target.calibrate ? calibrationOf(state) : undefined;
       const required = requiredReplicas(cached.model, {
         ...window,
         podCapacity: target.podCapacity,
         quantile: target.quantile,
+        ...(calibration === undefined ? {} : { calibration }),
       });
+      calibrationOf(state).recordForecast(
+        cached.dataEndMs,
+        cached.stepSeconds * 1000,
+        required.pointForecast,
+        required.fromStep,
+        required.toStep,
+      );
       return {
         input: {
           requiredReplicas: required.replicas,
@@ -720,6 +732,12 @@ export class ScalerLoop {
       }
       const filled = fillGaps(values);
       if (filled.length === 0) break;
+      // Measured values only (interpolated ones are not what happened), and only those consumed now:
+      // a trailing gap is fetched again next tick.
+      const calibration = calibrationOf(state);
+      values.slice(0, filled.length).forEach((value, index) => {
+        calibration.observe(current.dataEndMs + (index + 1) * stepMs, value);
+      });
       try {
         current = {
           ...current,
@@ -809,4 +827,15 @@ async function mapLimited<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/**
+ * The target's calibration. It learns even while unused (`calibrate: false`), so switching it on
+ * needs no new warm-up; a changed noise exponent starts it over (its scores would not compare).
+ */
+function calibrationOf(state: TargetState): FloorCalibration {
+  if (state.calibration?.noiseExponent !== state.target.noiseExponent) {
+    state.calibration = new FloorCalibration({ noiseExponent: state.target.noiseExponent });
+  }
+  return state.calibration;
 }

@@ -43,6 +43,14 @@ export interface ScalerTargetSpec {
   readonly outageQuery?: string;
   /** Error ratio above which the service counts as failing. @defaultValue 0.05 */
   readonly outageThreshold?: number;
+  /**
+   * Size floors on quantiles calibrated online from this target's past forecast errors (once a day of
+   * them is known; the model's interval until then). `false`: always the model's interval.
+   * @defaultValue true
+   */
+  readonly calibrate?: boolean;
+  /** How forecast errors grow with the load (see `FloorCalibrationOptions.noiseExponent`). @defaultValue 0.5 */
+  readonly noiseExponent?: number;
 }
 
 /** {@link ScalerTargetSpec} checked, with defaults applied (`maxForecastAgeMs` may stay unset). */
@@ -67,6 +75,8 @@ export interface ScalerTarget {
   readonly origin: ScalerTargetOrigin;
   readonly outageQuery?: string;
   readonly outageThreshold: number;
+  readonly calibrate: boolean;
+  readonly noiseExponent: number;
 }
 
 export const SCALER_TARGET_DEFAULTS = {
@@ -78,6 +88,8 @@ export const SCALER_TARGET_DEFAULTS = {
   maxStepDown: 1,
   scaleDownCooldownMs: 600_000,
   outageThreshold: 0.05,
+  calibrate: true,
+  noiseExponent: 0.5,
 } as const;
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -104,6 +116,8 @@ export function resolveScalerTarget(spec: ScalerTargetSpec): ScalerTarget {
     origin: spec.origin ?? "config",
     ...(spec.outageQuery === undefined ? {} : { outageQuery: spec.outageQuery }),
     outageThreshold: spec.outageThreshold ?? SCALER_TARGET_DEFAULTS.outageThreshold,
+    calibrate: spec.calibrate ?? SCALER_TARGET_DEFAULTS.calibrate,
+    noiseExponent: spec.noiseExponent ?? SCALER_TARGET_DEFAULTS.noiseExponent,
   };
   const problems: string[] = [];
   const check = (ok: boolean, field: string, value: unknown, rule: string): void => {
@@ -125,6 +139,12 @@ export function resolveScalerTarget(spec: ScalerTargetSpec): ScalerTarget {
     "must be a number > 0",
   );
   check(target.quantile >= 0.5 && target.quantile < 1, "quantile", target.quantile, "must be ≥ 0.5 and < 1");
+  check(
+    target.noiseExponent >= 0 && target.noiseExponent <= 1,
+    "noiseExponent",
+    target.noiseExponent,
+    "must be from 0 to 1",
+  );
   check(Number.isFinite(target.leadMs) && target.leadMs >= 0, "leadMs", target.leadMs, "must be ≥ 0");
   check(Number.isFinite(target.windowMs) && target.windowMs > 0, "windowMs", target.windowMs, "must be > 0");
   check(Object.values(ScalerMode).includes(target.mode), "mode", target.mode, "must be shadow or active");

@@ -51,6 +51,8 @@ describe("parseTargetAnnotations", () => {
       scaleDownCooldownMs: SCALER_TARGET_DEFAULTS.scaleDownCooldownMs,
       origin: "annotation",
       outageThreshold: SCALER_TARGET_DEFAULTS.outageThreshold,
+      calibrate: true,
+      noiseExponent: 0.5,
     });
   });
 

@@ -106,6 +106,22 @@ describe("forecastRequirements", () => {
     expect(result.stats.forecasts).toBe(2 * STEPS_PER_DAY);
   });
 
+  it("sizes floors on calibrated quantiles once enough forecasts have met their load, and not before", () => {
+    const trace = traceOf(dailyLoad(4));
+    const calibrated = forecastRequirements(trace, { ...baseOptions, calibration: { minPairsPerStep: 100 } });
+    const plain = forecastRequirements(trace, { ...baseOptions, calibration: null });
+    expect(plain.stats.calibratedForecasts).toBe(0);
+    const { forecasts, calibratedForecasts } = calibrated.stats;
+    // Each window step needs 100 (forecast, load) pairs: the first ~100 ticks use the model's interval.
+    expect(calibratedForecasts).toBeGreaterThan(forecasts - 130);
+    expect(calibratedForecasts).toBeLessThanOrEqual(forecasts - 100);
+    const q90 = calibrated.quantiles.indexOf(0.9);
+    const first = calibrated.firstForecastStep ?? 0;
+    const early = (series: Float64Array | undefined): number[] =>
+      Array.from(series ?? []).slice(first, first + 90);
+    expect(early(calibrated.requiredReplicas[q90])).toEqual(early(plain.requiredReplicas[q90]));
+  });
+
   it("has a guard that does catch a model fed a step that has not ended", () => {
     const guard = new LookAheadGuard();
     const model = guard
@@ -195,6 +211,7 @@ describe("floorSchedule", () => {
         forecastFailures: 0,
         updateAndPredictSeconds: 0,
         models: {},
+        calibratedForecasts: 0,
       },
       notes: [],
     };

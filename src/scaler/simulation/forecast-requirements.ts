@@ -1,6 +1,7 @@
 import type { Forecast, PredictOptions } from "../../../models/forecast.js";
 import type { FittedModel, Forecaster, ModelState } from "../../../models/forecaster.js";
 import type { ModelContext } from "../../../training/model-catalog.js";
+import { FloorCalibration, type FloorCalibrationOptions } from "../floor-calibration.js";
 import { forecastWindowSteps, requiredReplicas } from "../required-replicas.js";
 import type { LoadTrace } from "./load-trace.js";
 
@@ -31,6 +32,11 @@ export interface ForecastRequirementsOptions {
   readonly resumeAfterGapSeconds: number;
   /** The model family (production: `createForecaster("auto", context)`). */
   readonly createForecaster: (context: ModelContext) => Forecaster;
+  /**
+   * Floors sized on quantiles calibrated online from past forecast errors, as the scaler loop does
+   * (`null`: the model's own intervals only). @defaultValue the loop's defaults
+   */
+  readonly calibration?: FloorCalibrationOptions | null;
 }
 
 export interface ForecastRequirementsHooks {
@@ -41,6 +47,11 @@ export interface ForecastRequirementsHooks {
   readonly onTick?: (nowMs: number, step: number, totalSteps: number) => void;
   /** A monotonic clock in ms (e.g. `performance.now`) to time fits and forecasts; absent: untimed. */
   readonly clockMs?: () => number;
+  /**
+   * Called with each tick's forecast (every interval level the quantiles ask for, `window.toStep`
+   * steps from the model's newest observation): calibration studies and charts.
+   */
+  readonly onForecast?: (step: number, forecast: Forecast) => void;
 }
 
 /** Work done by the forecasting side of a replay. */
@@ -56,6 +67,8 @@ export interface ForecastWorkStats {
   readonly updateAndPredictSeconds: number;
   /** Fitted model names (e.g. `auto[mstl(1440)+theta]`) with how many fits chose each. */
   readonly models: Readonly<Record<string, number>>;
+  /** Ticks whose floors were sized on calibrated quantiles (the rest used the model's intervals). */
+  readonly calibratedForecasts: number;
 }
 
 /** presage's floor requirements at every presage tick (the start of every trace step). */
@@ -130,6 +143,9 @@ export function forecastRequirements(
   let forecastFailures = 0;
   let forecastMs = 0;
   let firstForecastStep: number | undefined;
+  let calibratedForecasts = 0;
+  const calibration =
+    options.calibration === null ? undefined : new FloorCalibration(options.calibration ?? {});
 
   let model: FittedModel | undefined;
   let fedThrough = -1;
@@ -145,6 +161,9 @@ export function forecastRequirements(
     const newest = step - 1 - delaySteps;
     if (newest < 0) continue;
     const fresh = values.slice(fedThrough + 1, newest + 1);
+    fresh.forEach((value, offset) =>
+      calibration?.observe(startMs + (fedThrough + 2 + offset) * stepMs, value),
+    );
     fedThrough = newest;
     for (const value of fresh) {
       if (Number.isFinite(value)) {
@@ -192,20 +211,27 @@ export function forecastRequirements(
     if (model !== undefined && Number.isFinite(values[newest])) {
       const shared = new SharedForecast(model, levels);
       try {
-        const asked = options.quantiles.map(
-          (quantile) =>
-            requiredReplicas(shared, {
-              fromStep: window.fromStep,
-              toStep: window.toStep,
-              podCapacity: options.podCapacity,
-              quantile,
-            }).replicas,
+        const asked = options.quantiles.map((quantile) =>
+          requiredReplicas(shared, {
+            fromStep: window.fromStep,
+            toStep: window.toStep,
+            podCapacity: options.podCapacity,
+            quantile,
+            ...(calibration === undefined ? {} : { calibration }),
+          }),
         );
-        asked.forEach((replicas, index) => {
+        asked.forEach(({ replicas }, index) => {
           const series = required[index];
           if (series !== undefined) series[step] = replicas;
         });
-        dataEndMs[step] = startMs + (newest + 1) * stepMs;
+        const endMs = startMs + (newest + 1) * stepMs;
+        dataEndMs[step] = endMs;
+        const first = asked[0];
+        if (first !== undefined) {
+          if (first.calibrated) calibratedForecasts++;
+          calibration?.recordForecast(endMs, stepMs, first.pointForecast, window.fromStep, window.toStep);
+        }
+        hooks.onForecast?.(step, shared.predict(window.toStep, { levels }));
         forecasts++;
         firstForecastStep ??= step;
       } catch (error) {
@@ -229,6 +255,7 @@ export function forecastRequirements(
       forecastFailures,
       updateAndPredictSeconds: Math.max(0, forecastMs - fitMs) / 1000,
       models,
+      calibratedForecasts,
     },
     notes,
   };

@@ -2,6 +2,7 @@ import type { Forecaster } from "../../../models/forecaster.js";
 import { createForecaster, type ModelContext } from "../../../training/model-catalog.js";
 import type { FloorPolicy, FloorReason } from "../floor-decision.js";
 import { SCALER_TARGET_DEFAULTS } from "../scaler-target.js";
+import type { FloorCalibrationOptions } from "../floor-calibration.js";
 import { floorSchedule } from "./floor-schedule.js";
 import { forecastRequirements, type ForecastRequirements } from "./forecast-requirements.js";
 import { KUBERNETES_DEFAULT_HPA_TOLERANCE } from "./horizontal-pod-autoscaler.js";
@@ -22,7 +23,7 @@ const DAY_SECONDS = 86_400;
 export interface SweepOptions {
   /** HPA targets of the reactive policy. @defaultValue 0.5, 0.55, …, 0.9 */
   readonly targetUtilizations?: readonly number[];
-  /** HPA targets under presage's floors. @defaultValue 0.5, 0.55, …, 0.95 */
+  /** HPA targets under presage's floors. @defaultValue 0.5, 0.55, …, 1 */
   readonly presageTargetUtilizations?: readonly number[];
   /** presage's forecast quantiles. @defaultValue 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975 */
   readonly quantiles?: readonly number[];
@@ -77,6 +78,11 @@ export interface SimulationOptions {
   readonly resumeAfterGapSeconds?: number;
   /** @defaultValue `createForecaster("auto", context)` */
   readonly createForecaster?: (context: ModelContext) => Forecaster;
+  /**
+   * Floors sized on quantiles calibrated online from past forecast errors, as the scaler loop does;
+   * `null`: on the model's own intervals. @defaultValue the loop's calibration defaults
+   */
+  readonly calibration?: FloorCalibrationOptions | null;
   /** Compare many settings at equal pod-hours; absent: one setting per policy. */
   readonly sweep?: SweepOptions;
   /** Hours of the chart window, centred on the evaluated peak load. @defaultValue 6 */
@@ -103,6 +109,7 @@ export interface ResolvedSimulationOptions {
   readonly maxGapSeconds: number;
   readonly resumeAfterGapSeconds: number;
   readonly createForecaster: (context: ModelContext) => Forecaster;
+  readonly calibration: FloorCalibrationOptions | null;
   readonly sweep:
     | {
         readonly targetUtilizations: readonly number[];
@@ -122,7 +129,7 @@ const range = (from: number, to: number, by: number): number[] =>
 
 export const DEFAULT_SWEEP = Object.freeze({
   targetUtilizations: range(0.5, 0.9, 0.05),
-  presageTargetUtilizations: range(0.5, 0.95, 0.05),
+  presageTargetUtilizations: range(0.5, 1, 0.05),
   quantiles: [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975],
   matchTolerance: 0.02,
 });
@@ -165,6 +172,7 @@ export function resolveSimulationOptions(
     maxGapSeconds: options.maxGapSeconds ?? 3600,
     resumeAfterGapSeconds: options.resumeAfterGapSeconds ?? 7200,
     createForecaster: options.createForecaster ?? ((context) => createForecaster("auto", context)),
+    calibration: options.calibration === undefined ? {} : options.calibration,
     sweep:
       sweep === undefined
         ? undefined
