@@ -11,7 +11,11 @@
  * `--average auto+lstm-global` also scores the equal-weight average of those methods' forecasts (point
  * forecasts and interval bounds averaged per step; fit time summed).
  *
- * Flags: --only hourly|weekly  --limit N  --models a,b  --average a+b  --skip-r  --r-workers N  --r-methods a,b
+ * `--split N` also scores the first N series and the rest on their own (e.g. `--split 75` on hourly:
+ * H1–H75, where designs are chosen, and H76–H150, which checks them), printed and under `splits` in
+ * the JSON; every model is still fitted once, on the whole set.
+ *
+ * Flags: --only hourly|weekly  --limit N  --models a,b  --average a+b  --split N  --skip-r  --r-workers N  --r-methods a,b
  *        --r-timeout-seconds S (per R method and series; over it R falls back to snaive, counted)
  *        --out file.json
  */
@@ -71,6 +75,7 @@ const { values: flags } = parseArgs({
     models: { type: "string", default: "auto,ets,theta,mstl,snaive,naive2,lstm,lstm-global,auto+lstm" },
     "skip-r": { type: "boolean", default: false },
     average: { type: "string", default: "" },
+    split: { type: "string" },
     "r-workers": { type: "string", default: "2" },
     "r-timeout-seconds": { type: "string", default: "60" },
     "r-methods": { type: "string", default: R_METHODS.join(",") },
@@ -83,6 +88,11 @@ if (!existsSync(sharedData)) {
   process.exit(2);
 }
 const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+const split = flags.split === undefined ? undefined : Number(flags.split);
+if (split !== undefined && !(Number.isInteger(split) && split > 0)) {
+  process.stderr.write(`bench:forecast: --split (${flags.split}) must be an integer ≥ 1\n`);
+  process.exit(2);
+}
 const models = flags.models.split(",").filter((name) => name !== "");
 const panels: ChartPanel[] = [];
 const lstmBackend = models.some((name) => name.includes("lstm")) ? await initLstmBackend() : undefined;
@@ -137,6 +147,13 @@ for (const dataset of DATASETS.filter(
       )}\n`,
     );
   }
+  const splits =
+    split === undefined || split >= series.length
+      ? []
+      : splitScores(series, [...ours, ...averaged, ...peers], reference, dataset, split);
+  for (const part of splits) {
+    process.stdout.write(`\nM4 ${dataset.name}, ${part.label}\n${formatScores(part.methods)}\n`);
+  }
   panels.push({
     title: `M4 ${dataset.name} (${series.length} series, h=${dataset.horizon})`,
     bars: Object.entries(scored.methods).map(([name, scores]) => ({
@@ -150,6 +167,7 @@ for (const dataset of DATASETS.filter(
     horizon: dataset.horizon,
     season: dataset.season,
     methods: scored.methods,
+    ...(splits.length > 0 ? { splits } : {}),
     ratios,
     notes: scored.notes,
     ...(lstmBackend
@@ -289,6 +307,30 @@ function formatScores(methods: Record<string, MethodScores>): string {
       s.failures,
     ]),
   );
+}
+
+/** Scores of the first `at` series and of the rest, each against its own Naive2 (OWA is per set). */
+function splitScores(
+  series: readonly EvaluationSeries[],
+  sets: readonly ForecastSet[],
+  reference: ForecastSet,
+  dataset: BenchDataset,
+  at: number,
+): { label: string; series: number; methods: Record<string, MethodScores> }[] {
+  const prefix = dataset.name.charAt(0).toUpperCase();
+  return [
+    [0, at],
+    [at, series.length],
+  ].map(([from = 0, to = 0]) => {
+    const slice = (set: ForecastSet): ForecastSet => ({ ...set, forecasts: set.forecasts.slice(from, to) });
+    const part = series.slice(from, to);
+    const label = `${prefix}${from + 1}–${prefix}${to} of the set (${part.length} series)`;
+    return {
+      label,
+      series: part.length,
+      methods: scoreForecastSets(part, sets.map(slice), slice(reference), dataset.season).methods,
+    };
+  });
 }
 
 interface PeerRatio {

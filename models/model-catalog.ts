@@ -5,6 +5,7 @@ import { ModelError, ModelErrorCode } from "./errors.js";
 import { restoreEts } from "./ets/fitted-ets.js";
 import { restoreLongHorizon } from "./long-horizon/long-horizon-forecaster.js";
 import type { FittedModel, ModelState } from "./forecaster.js";
+import { restoreDeseasonalizedLstm } from "./lstm/deseasonalized-lstm-forecaster.js";
 import { restoreLstm } from "./lstm/fitted-lstm.js";
 import { restoreDampedTrend } from "./multi-seasonal/damped-trend-forecaster.js";
 import { restoreMstl } from "./multi-seasonal/mstl-forecaster.js";
@@ -20,6 +21,7 @@ const RESTORERS: Record<string, (state: ModelState) => FittedModel> = {
   "long-horizon": restoreLongHorizon,
   lstm: restoreLstm,
   mstl: (state) => restoreMstl(state, restoreModelFamily),
+  "mstl-lstm": (state) => restoreDeseasonalizedLstm(state, restoreModelFamily),
 };
 
 /** Rebuilds a fitted model of any family in models/ from its `toJSON()` state. */

@@ -7,8 +7,9 @@ import { MstlForecaster } from "../models/multi-seasonal/mstl-forecaster.js";
 import { ThetaForecaster } from "../models/theta/theta-forecaster.js";
 import type { Forecaster } from "../models/forecaster.js";
 import { GlobalLstmForecaster } from "../models/lstm/global-lstm-forecaster.js";
+import { DeseasonalizedLstmForecaster } from "../models/lstm/deseasonalized-lstm-forecaster.js";
 import { LstmForecaster } from "../models/lstm/lstm-forecaster.js";
-import type { LstmForecasterOptions } from "../models/lstm/lstm-options.js";
+import { resolveLstmOptions, type LstmForecasterOptions } from "../models/lstm/lstm-options.js";
 import type { LstmTrainingProgress } from "../models/lstm/lstm-training.js";
 import type { Series } from "../models/series.js";
 import { AutoForecaster } from "./selection/auto-forecaster.js";
@@ -25,6 +26,7 @@ export const MODEL_NAMES = [
   "ets",
   "lstm",
   "lstm-global",
+  "mstl-lstm",
   "auto+lstm",
 ] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -49,7 +51,20 @@ export interface ModelContext {
   readonly peerSeries?: readonly Series[];
   /** Called after every LSTM training epoch (the CLI draws it as a progress bar). */
   readonly onTrainingProgress?: (progress: LstmTrainingProgress) => void;
+  /**
+   * Network and training settings for every LSTM the catalog builds (`lstm`, `lstm-global` and the
+   * members of `auto+lstm`), over the catalog's own: e.g. a small network for tests and smoke runs.
+   * `period`, `horizonSteps` and `phasePeriods` always come from the context.
+   * @defaultValue none (each model's defaults)
+   */
+  readonly lstm?: LstmTuning;
 }
+
+/** The LSTM settings a {@link ModelContext} may override. */
+export type LstmTuning = Omit<
+  LstmForecasterOptions,
+  "period" | "horizonSteps" | "phasePeriods" | "onProgress"
+>;
 
 const DAY_SECONDS = 86_400;
 const WEEK_SECONDS = 7 * DAY_SECONDS;
@@ -112,6 +127,8 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
       return new LstmForecaster(lstmOptions(context));
     case "lstm-global":
       return globalLstm(context);
+    case "mstl-lstm":
+      return deseasonalizedLstm(context);
     case "auto+lstm":
       return new AutoForecaster({
         candidates: autoCandidates(context),
@@ -130,13 +147,36 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
 /** Rolling origins of the automatic selections (`auto`'s own default). */
 const AUTO_FOLDS = 4;
 
-function lstmOptions(context: ModelContext): LstmForecasterOptions {
+/**
+ * Options of an LSTM member: `defaults` (the model's own, when they differ from `LstmForecaster`'s),
+ * then the context's `lstm` overrides, then what the context decides (period, horizon, calendar).
+ */
+function lstmOptions(context: ModelContext, defaults: LstmTuning = {}): LstmForecasterOptions {
   return {
+    ...defaults,
+    ...context.lstm,
     period: Math.max(1, context.period),
     horizonSteps: context.horizonSteps,
     phasePeriods: seasonalPeriods(context),
     ...(context.onTrainingProgress ? { onProgress: context.onTrainingProgress } : {}),
   };
+}
+
+/**
+ * MSTL takes out every calendar cycle, the LSTM forecasts what is left (see
+ * `DeseasonalizedLstmForecaster`). The network keeps the lookback and chunking of the plain `lstm`,
+ * but its skip starts as naive rather than seasonal naive: the adjusted series has no season left.
+ * Without a calendar cycle there is nothing to take out and this is the plain `lstm`.
+ */
+function deseasonalizedLstm(context: ModelContext): Forecaster {
+  const periods = seasonalPeriods(context);
+  const seasonal = lstmOptions(context);
+  if (periods.length === 0) return new LstmForecaster(seasonal);
+  const { chunkSteps, chunks } = resolveLstmOptions(seasonal);
+  return new DeseasonalizedLstmForecaster({
+    periods,
+    adjustedModel: new LstmForecaster({ ...seasonal, period: 1, chunkSteps, chunks }),
+  });
 }
 
 /** `LstmForecaster`'s defaults, for a "global" network that only ever sees one series. */
@@ -160,10 +200,7 @@ function globalLstm(context: ModelContext): GlobalLstmForecaster {
   const peers = context.peerSeries;
   // Without peers the "pool" is the fitted series alone: train it with the local model's settings.
   if (!peers || peers.length === 0) {
-    return new GlobalLstmForecaster({
-      ...lstmOptions(context),
-      ...LOCAL_TRAINING,
-    });
+    return new GlobalLstmForecaster(lstmOptions(context, LOCAL_TRAINING));
   }
   const options = { ...lstmOptions(context), holdoutSteps: AUTO_FOLDS * context.horizonSteps };
   let byHorizon = globalLstms.get(peers);
@@ -171,7 +208,7 @@ function globalLstm(context: ModelContext): GlobalLstmForecaster {
     byHorizon = new Map();
     globalLstms.set(peers, byHorizon);
   }
-  const key = `${context.period}/${context.horizonSteps}/${context.stepSeconds}`;
+  const key = `${context.period}/${context.horizonSteps}/${context.stepSeconds}/${JSON.stringify(context.lstm ?? {})}`;
   let forecaster = byHorizon.get(key);
   if (!forecaster) {
     forecaster = new GlobalLstmForecaster(options, peers);
@@ -210,7 +247,7 @@ function autoForecaster(candidates: Forecaster[], context: ModelContext): AutoFo
  */
 const MAX_ETS_PERIOD_IN_AUTO = 24;
 
-function autoCandidates(context: ModelContext): Forecaster[] {
+export function autoCandidates(context: ModelContext): Forecaster[] {
   const periods = seasonalPeriods(context);
   const period = Math.max(1, context.period);
   return [

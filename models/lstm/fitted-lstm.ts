@@ -31,7 +31,7 @@ export interface LstmStateBody {
   readonly tail: readonly number[];
   /** Absolute step index of the next observation (drives the phase features). */
   readonly nextIndex: number;
-  /** Per horizon step, scaled validation-error quantiles at `RESIDUAL_PROBABILITIES`. */
+  /** Per horizon step, symmetric conformal error quantiles (scaled) at `RESIDUAL_PROBABILITIES` (see `residualQuantiles`). */
   readonly residualQuantiles: readonly (readonly number[])[];
   readonly training: LstmTrainingSummary;
   readonly notes: readonly string[];

@@ -34,7 +34,7 @@ const DEFAULT_ORDER: readonly LstmBackendName[] = [LstmBackendName.native, LstmB
  * contract), so this asynchronous step runs at start-up in the entry points (CLI, benches); a model
  * fitted without it trains on TensorFlow.js's default, the `cpu` backend. Later calls return the
  * first selection whatever they prefer. This module does no logging and reads no environment:
- * callers print the returned report.
+ * callers print the returned report; TensorFlow.js's own warnings are switched off here.
  */
 export function initLstmBackend(
   prefer: readonly LstmBackendName[] = DEFAULT_ORDER,
@@ -49,6 +49,10 @@ export function lstmBackend(): string {
 }
 
 async function selectBackend(order: readonly LstmBackendName[]): Promise<LstmBackendReport> {
+  // The caller reports the choice (and why faster backends were skipped), so TensorFlow.js's own
+  // console advice — the cpu backend's "install our node backend" banner on first use — is noise.
+  // Production mode only gates those `console.warn`s (tfjs-core `log.warn`); numerics are unchanged.
+  tf.enableProdMode();
   const skipped: string[] = [];
   for (const name of order) {
     if (name === LstmBackendName.cpu) break;

@@ -34,17 +34,21 @@ export interface EvalForecastOptions {
 export async function runEvalForecastCommand(argv: readonly string[]): Promise<void> {
   const options = parseEvalForecastArgs(argv);
   const series = await loadEvaluationSeries(options);
+  let lstmBackend: string | undefined;
   if (options.models.some((name) => name.includes("lstm"))) {
     // Training is synchronous; the backend (native, wasm or cpu) must be chosen before it starts.
     const backend = await initLstmBackend();
+    lstmBackend = backend.backend;
     process.stderr.write(
       `lstm backend: ${backend.backend}${backend.skipped.length > 0 ? ` (skipped ${backend.skipped.join("; ")})` : ""}\n`,
     );
   }
   const result = evaluateModels(series, options);
   process.stdout.write(`${formatEvaluationTable(result, series.length)}\n`);
+  if (lstmBackend !== undefined) process.stdout.write(`lstm backend: ${lstmBackend}\n`);
   if (options.jsonPath) {
-    await writeFile(options.jsonPath, `${JSON.stringify(toJson(result, series.length, options), null, 2)}\n`);
+    const json = { ...toJson(result, series.length, options), ...(lstmBackend ? { lstmBackend } : {}) };
+    await writeFile(options.jsonPath, `${JSON.stringify(json, null, 2)}\n`);
     process.stderr.write(`wrote ${options.jsonPath}\n`);
   }
 }

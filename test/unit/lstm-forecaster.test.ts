@@ -76,6 +76,38 @@ describe("LstmForecaster", () => {
     expect(i95!.upper.some((upper, h) => upper > (i95?.lower[h] ?? upper))).toBe(true);
   });
 
+  it("gives 80% and 95% intervals that cover about as often as they say on unseen data", () => {
+    // Six seeded series with daily cycles and autocorrelated noise; each model is fitted once and
+    // rolled through eight later days with update(), as the scaler uses it between retrainings.
+    let inside80 = 0;
+    let inside95 = 0;
+    let total = 0;
+    for (let s = 0; s < 6; s++) {
+      const random = new SeededRandom(100 + s);
+      let noise = 0;
+      const values = Array.from({ length: 24 * 36 }, (_, i) => {
+        noise = 0.6 * noise + 0.05 * random.normal();
+        return 100 * (1 + 0.3 * Math.sin((2 * Math.PI * (i + 5 * s)) / 24)) * (1 + noise);
+      });
+      let model = new LstmForecaster(small).fit({ values: values.slice(0, 24 * 28), stepSeconds: 3600 });
+      for (let day = 28; day < 36; day++) {
+        if (day > 28) model = model.update(values.slice(24 * (day - 1), 24 * day));
+        const forecast = model.predict(24, { levels: [80, 95] });
+        const [i80, i95] = forecast.intervals;
+        values.slice(24 * day, 24 * (day + 1)).forEach((actual, h) => {
+          total++;
+          if (actual >= (i80?.lower[h] ?? Infinity) && actual <= (i80?.upper[h] ?? -Infinity)) inside80++;
+          if (actual >= (i95?.lower[h] ?? Infinity) && actual <= (i95?.upper[h] ?? -Infinity)) inside95++;
+        });
+      }
+    }
+    expect(total).toBe(6 * 8 * 24);
+    expect(inside80 / total).toBeGreaterThan(0.74);
+    expect(inside80 / total).toBeLessThan(0.88);
+    expect(inside95 / total).toBeGreaterThan(0.9);
+    expect(inside95 / total).toBeLessThan(0.99);
+  });
+
   it("restores from JSON with weights and predicts exactly the same", () => {
     const fitted = new LstmForecaster(small).fit({ values: seasonal(24 * 14, 4), stepSeconds: 3600 });
     const restored = restoreModel(JSON.parse(JSON.stringify(fitted.toJSON())) as LstmState);

@@ -1,15 +1,27 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initLstmBackend } from "../../models/lstm/lstm-backend.js";
 import { SeededRandom } from "../../models/math/seeded-random.js";
 import {
   createForecaster,
   MODEL_NAMES,
   seasonalPeriods,
   stepSecondsForSeason,
+  type ModelContext,
 } from "../../training/model-catalog.js";
 import { restoreModel } from "../../training/restore-model.js";
 import { syntheticWorkload } from "../../src/sources/synthetic-workload.js";
 
-const hourly = { period: 24, horizonSteps: 24, stepSeconds: 3600 };
+/**
+ * A small LSTM (3 daily chunks, 8 units, few epochs): these tests check the catalog contract of every
+ * model, not LSTM accuracy (bench:forecast measures that), and full-size networks made this file take
+ * over a minute.
+ */
+const hourly: ModelContext = {
+  period: 24,
+  horizonSteps: 24,
+  stepSeconds: 3600,
+  lstm: { chunks: 3, hiddenSize: 8, maxEpochs: 6, patience: 2, windowsPerEpoch: 256 },
+};
 
 function hourlyWorkload(): number[] {
   return syntheticWorkload({ stepSeconds: 3600, days: 21, seed: 7 }).values.slice();
@@ -31,6 +43,11 @@ function expectFiniteForecast(values: readonly number[], name: string, horizon =
 }
 
 describe("model catalog", () => {
+  beforeAll(async () => {
+    // As the CLI does: the fastest backend here (wasm when tfjs-node is absent), not the JS default.
+    await initLstmBackend();
+  });
+
   it("adds the calendar cycles that fit the sampling interval", () => {
     expect(seasonalPeriods(hourly)).toEqual([24, 168]);
     expect(seasonalPeriods({ period: 96, horizonSteps: 4, stepSeconds: 900 })).toEqual([96, 672]);
@@ -49,6 +66,9 @@ describe("model catalog", () => {
   describe.each(MODEL_NAMES)("%s", (name) => {
     it("round-trips through JSON and predicts the same", () => {
       const fitted = createForecaster(name, hourly).fit({ values: hourlyWorkload(), stepSeconds: 3600 });
+      // The small network still trains on three weeks of data: a fallback would not test the LSTM.
+      if (name === "lstm" || name === "lstm-global")
+        expect(fitted.name).toMatch(/^lstm(-global)?\(3x24,h8\)$/);
       const restored = restoreModel(
         JSON.parse(JSON.stringify(fitted.toJSON())) as ReturnType<typeof fitted.toJSON>,
       );
