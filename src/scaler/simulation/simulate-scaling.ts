@@ -25,7 +25,7 @@ export interface SweepOptions {
   readonly targetUtilizations?: readonly number[];
   /** HPA targets under presage's floors. @defaultValue 0.5, 0.55, …, 1 */
   readonly presageTargetUtilizations?: readonly number[];
-  /** presage's forecast quantiles. @defaultValue 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975 */
+  /** presage's forecast quantiles. @defaultValue 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99 */
   readonly quantiles?: readonly number[];
   /** Relative pod-hours within which two settings count as equally costly. @defaultValue 0.02 */
   readonly matchTolerance?: number;
@@ -130,7 +130,7 @@ const range = (from: number, to: number, by: number): number[] =>
 export const DEFAULT_SWEEP = Object.freeze({
   targetUtilizations: range(0.5, 0.9, 0.05),
   presageTargetUtilizations: range(0.5, 1, 0.05),
-  quantiles: [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975],
+  quantiles: [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99],
   matchTolerance: 0.02,
 });
 
