@@ -5,7 +5,7 @@ import type { MetricSource } from "../sources/metric-source.js";
 import { decideFloor } from "./decide-floor.js";
 import { FloorReason, type FloorDecision, type FloorInput } from "./floor-decision.js";
 import { formatDuration } from "./format-duration.js";
-import { FloorCalibration } from "./floor-calibration.js";
+import { FloorCalibration, type FloorCalibrationOptions } from "./floor-calibration.js";
 import { forecastWindowSteps, requiredReplicas } from "./required-replicas.js";
 import { formatHpaRef, type FloorChange, type HpaState, type ScalerActuator } from "./scaler-actuator.js";
 import { errorCode, errorMessage, ScalerError, ScalerErrorCode } from "./scaler-error.js";
@@ -36,6 +36,11 @@ export interface ScalerLoopOptions {
   readonly source: MetricSource;
   /** Targets declared in config; annotated HPAs are added every tick. @defaultValue none */
   readonly targets?: readonly ScalerTargetSpec[];
+  /**
+   * How much history each target's floor calibration keeps and needs (the noise exponent is per
+   * target). @defaultValue `FloorCalibration`'s defaults: a week kept, a day needed (1-minute steps)
+   */
+  readonly calibration?: Omit<FloorCalibrationOptions, "noiseExponent">;
   /** Also manage HPAs annotated `presage.io/enabled: "true"`. @defaultValue true */
   readonly discover?: boolean;
   /**
@@ -192,9 +197,14 @@ export class ScalerLoop {
   private started = false;
   private stopped = false;
 
-  /** @throws ScalerError (`invalidTarget`) when a configured target is invalid. */
+  /**
+   * @throws ScalerError (`invalidTarget`) when a configured target is invalid; RangeError for
+   *   calibration options outside their rules.
+   */
   constructor(options: ScalerLoopOptions) {
     this.options = options;
+    // Checked now rather than at the first tick of every target.
+    new FloorCalibration(options.calibration ?? {}).status();
     this.configTargets = (options.targets ?? []).map((spec) =>
       resolveScalerTarget({ ...spec, origin: "config" }),
     );
@@ -626,14 +636,14 @@ export class ScalerLoop {
         leadMs: lead.leadMs,
         windowMs: target.windowMs,
       });
-      const calibration = target.calibrate ? calibrationOf(state) : undefined;
+      const calibration = target.calibrate ? this.calibrationOf(state) : undefined;
       const required = requiredReplicas(cached.model, {
         ...window,
         podCapacity: target.podCapacity,
         quantile: target.quantile,
         ...(calibration === undefined ? {} : { calibration }),
       });
-      calibrationOf(state).recordForecast(
+      this.calibrationOf(state).recordForecast(
         cached.dataEndMs,
         cached.stepSeconds * 1000,
         required.pointForecast,
@@ -734,7 +744,7 @@ export class ScalerLoop {
       if (filled.length === 0) break;
       // Measured values only (interpolated ones are not what happened), and only those consumed now:
       // a trailing gap is fetched again next tick.
-      const calibration = calibrationOf(state);
+      const calibration = this.calibrationOf(state);
       values.slice(0, filled.length).forEach((value, index) => {
         calibration.observe(current.dataEndMs + (index + 1) * stepMs, value);
       });
@@ -760,6 +770,20 @@ export class ScalerLoop {
     }
     state.cached = current;
     return current;
+  }
+
+  /**
+   * The target's calibration. It learns even while unused (`calibrate: false`), so switching it on
+   * needs no new warm-up; a changed noise exponent starts it over (its scores would not compare).
+   */
+  private calibrationOf(state: TargetState): FloorCalibration {
+    if (state.calibration?.noiseExponent !== state.target.noiseExponent) {
+      state.calibration = new FloorCalibration({
+        ...this.options.calibration,
+        noiseExponent: state.target.noiseExponent,
+      });
+    }
+    return state.calibration;
   }
 
   private maxForecastAgeMs(target: ScalerTarget, cached: CachedModel | undefined): number {
@@ -829,13 +853,3 @@ async function mapLimited<T>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-/**
- * The target's calibration. It learns even while unused (`calibrate: false`), so switching it on
- * needs no new warm-up; a changed noise exponent starts it over (its scores would not compare).
- */
-function calibrationOf(state: TargetState): FloorCalibration {
-  if (state.calibration?.noiseExponent !== state.target.noiseExponent) {
-    state.calibration = new FloorCalibration({ noiseExponent: state.target.noiseExponent });
-  }
-  return state.calibration;
-}

@@ -507,6 +507,29 @@ describe("ScalerLoop", () => {
     expect(h.lines.some((line) => line.includes("prometheus down"))).toBe(true);
   });
 
+  it("pairs each floor's forecast with the load that came and sizes floors on calibrated quantiles once it has enough", async () => {
+    const cluster = clusterWith(WEB, API);
+    const h = harness({
+      actuator: cluster,
+      targets: [spec(WEB, "shadow"), spec(API, "shadow", { calibrate: false })],
+      calibration: { minPairsPerStep: 12 },
+    });
+    await h.runUntil(TRAINED_AT + 4 * 60 * MINUTE);
+    const details = (target: string): string[] =>
+      h.loop.decisions({ target }).map((record) => record.decision.detail);
+    const web = details("web");
+    const firstCalibrated = web.findIndex((detail) => detail.includes("calibrated q0.9"));
+    // 5-minute steps ticked every minute: the window is steps 1–4 or 2–5 depending on the minute, and
+    // each step needs 12 (forecast, load) pairs, so about 13 steps (65 ticks) pass before the first.
+    expect(firstCalibrated).toBeGreaterThan(12 * 5);
+    expect(firstCalibrated).toBeLessThan(20 * 5);
+    expect(web.slice(20 * 5).every((detail) => detail.includes("calibrated q0.9"))).toBe(true);
+    expect(details("api").some((detail) => detail.includes("calibrated"))).toBe(false);
+    expect(() => harness({ actuator: cluster, calibration: { minPairsPerStep: 0 } })).toThrow(
+      /minPairsPerStep/,
+    );
+  });
+
   it("keeps a bounded decision log", async () => {
     const cluster = clusterWith(WEB);
     const h = harness({ actuator: cluster, targets: [spec(WEB, "shadow")], decisionLogSize: 5 });
