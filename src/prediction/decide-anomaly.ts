@@ -33,7 +33,8 @@ export function decideAnomaly(input: AnomalyInput): PredictionDecision {
   if (input.nowMs - input.newestPointMs > input.staleAfterMs) {
     return { kind: "hold", reason: HoldReason.stale, armed: input.armed };
   }
-  if (input.score < input.threshold) {
+  // Written so a NaN score holds: unsure → do nothing.
+  if (!(input.score >= input.threshold)) {
     return {
       kind: "hold",
       reason: HoldReason.belowThreshold,

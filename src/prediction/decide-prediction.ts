@@ -49,7 +49,8 @@ export function decidePrediction(input: PredictionInput): PredictionDecision {
   if (input.nowMs - input.newestPointMs > input.staleAfterMs) {
     return { kind: "hold", reason: HoldReason.stale, armed: input.armed };
   }
-  if (input.probability < input.threshold) {
+  // Written so a NaN probability (a degenerate fit) holds: unsure → do nothing.
+  if (!(input.probability >= input.threshold)) {
     return { kind: "hold", reason: HoldReason.belowThreshold, armed: rearmed };
   }
   if (!input.armed) return { kind: "hold", reason: HoldReason.alreadyRaised, armed: false };

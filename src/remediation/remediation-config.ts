@@ -23,7 +23,22 @@ const windowSchema = z.union([
       name: z.string().min(1),
       cron,
       duration,
-      timezone: z.string().min(1).optional(),
+      /** An IANA zone; checked here, since an unknown one makes every cron evaluation throw. */
+      timezone: z
+        .string()
+        .min(1)
+        .refine(
+          (zone) => {
+            try {
+              new Intl.DateTimeFormat("en-US", { timeZone: zone });
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { error: 'must be an IANA time zone such as "Europe/Berlin"' },
+        )
+        .optional(),
       runbooks: z.array(z.string()).default([]),
     })
     .strict(),

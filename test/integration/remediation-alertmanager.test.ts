@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { AlertmanagerSilences } from "../../src/remediation/alerting/alertmanager-silences.js";
+import { matchingSilence } from "../../src/remediation/alerting/silence.js";
 import { IncidentState, type Incident } from "../../src/remediation/ledger/incident.js";
 import { startRealAlertmanager, type RealAlertmanager } from "../support/real-alertmanager.js";
 import { restartRunbookYaml, runbooksFromYaml, webhookPayload } from "../support/remediation-fixtures.js";
@@ -51,6 +52,15 @@ async function incidentWith(
 }
 
 describe("with a real Alertmanager", () => {
+  it("counts a silence whose only matcher is RE2-only syntax JavaScript cannot compile as matching (errs towards not acting)", async () => {
+    alertmanager = await startRealAlertmanager();
+    await alertmanager.silence([{ name: "deployment", value: "(?i)CART", isRegex: true }]);
+    const silences = await new AlertmanagerSilences({ url: alertmanager.url, cacheMs: 0 }).activeSilences();
+    expect(silences).toHaveLength(1);
+    const labels = { alertname: "HighErrorRate", namespace: "shop", deployment: "cart" };
+    expect(matchingSilence(silences, labels, Date.now())?.id).toBe(silences[0]?.id);
+  });
+
   it("receives its webhook (bearer token, payload version 4), acts once, and closes the incident on its resolved notification", async () => {
     harness = await RemediationHarness.start({ runbooks: RUNBOOKS });
     harness.seedDeployments(["api-server"]);

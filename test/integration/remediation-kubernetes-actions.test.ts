@@ -105,6 +105,34 @@ describe("remediation actions against the Kubernetes API stand-in", () => {
     expect(template(deployment()).spec.containers[0]?.image).toBe("registry.example/app:2-bad");
   });
 
+  it("does not undo a roll back or a scale once the Deployment changed since (a deploy, the HPA)", async () => {
+    standIn.mutate(kubePaths.deployment(NS, "web"), (object) => {
+      template(object).spec.containers[0]!.image = "registry.example/app:2-bad";
+    });
+    const rolledBack = await run({
+      kind: "rollback-deployment",
+      params: { namespace: NS, deployment: "web" },
+    });
+    standIn.mutate(kubePaths.deployment(NS, "web"), (object) => {
+      template(object).spec.containers[0]!.image = "registry.example/app:3-fixed";
+    });
+    const notRestored = await failure(actions.undo(rolledBack));
+    expect(notRestored.code).toBe(RemediationErrorCode.actionFailed);
+    expect(notRestored.message).toMatch(/pod template changed since the roll back; not undone/);
+    expect(template(deployment()).spec.containers[0]?.image).toBe("registry.example/app:3-fixed");
+
+    const scaled = await run({
+      kind: "scale-deployment",
+      params: { namespace: NS, deployment: "web", by: 2, min: 1, max: 20 },
+    });
+    standIn.mutate(kubePaths.deployment(NS, "web"), (object) => {
+      (object.spec as { replicas: number }).replicas = 15;
+    });
+    const notScaledBack = await failure(actions.undo(scaled));
+    expect(notScaledBack.message).toMatch(/has 15 replicas, not the 10 the step set; not scaled back/);
+    expect((deployment().spec as { replicas: number }).replicas).toBe(15);
+  });
+
   it("refuses to roll back a Deployment with no earlier revision", async () => {
     const error = await failure(
       actions.prepare({ kind: "rollback-deployment", params: { namespace: NS, deployment: "web" } }),

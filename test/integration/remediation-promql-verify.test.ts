@@ -99,6 +99,7 @@ describe("PromQL verification against a real Prometheus", () => {
   it("reads an instant query at the clock's time: the largest of several series, or a scalar", async () => {
     const probe = new PrometheusPromqlProbe({ url: prometheus.url, now: () => T_FIX });
     expect(await probe.queryValue('presage_deployment_error_ratio{namespace="shop"}')).toBe(0.3);
+    expect(await probe.queryValue('presage_deployment_error_ratio{namespace="shop"}', "lowest")).toBe(0.001);
     expect(await probe.queryValue('scalar(presage_deployment_error_ratio{deployment="api-server"})')).toBe(
       0.001,
     );

@@ -1,6 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PrometheusPromqlProbe } from "../../src/remediation/execution/prometheus-promql-probe.js";
 import { IncidentState, type Incident } from "../../src/remediation/ledger/incident.js";
 import {
   ADMIN_TOKEN,
@@ -260,6 +261,62 @@ describe("Alertmanager webhook receiver", () => {
       headers: { authorization: `Bearer ${READ_TOKEN}` },
     });
     expect(stats.json()).toMatchObject({ incidents: 1, healed: 1, manual: 1, coverage: 1 });
+  });
+
+  it("takes no further step and no undo when Prometheus is down during verification; escalates", async () => {
+    harness = await RemediationHarness.start({
+      runbooks: runbooksFromYaml({
+        "r.yaml": `name: restart-then-roll-back
+mode: auto
+match: { alertname: HighErrorRate }
+steps:
+  - action: restart-deployment
+    params: { namespace: "{{ labels.namespace }}", deployment: "{{ labels.deployment }}" }
+    onFailure: next
+  - action: rollback-deployment
+    params: { namespace: "{{ labels.namespace }}", deployment: "{{ labels.deployment }}" }
+    onFailure: undo
+verify: { promql: { query: 'error_ratio{deployment="{{ labels.deployment }}"}', below: 0.01 }, timeout: 300ms, interval: 100ms }
+`,
+      }),
+      promql: new PrometheusPromqlProbe({ url: "http://127.0.0.1:1", retry: { attempts: 1 } }),
+    });
+    harness.seedDeployments(["api-server"]);
+    const replica = await harness.addReplica();
+    await harness.deliver(replica, webhookPayload([{ labels: ALERT, fingerprint: "ac01" }]));
+    await harness.idle();
+    const incident = await incidentOf(replica, "ac01");
+    expect(incident.timeline.map((event) => event.type)).toEqual([
+      "received",
+      "matched",
+      "acted",
+      "verification-failed",
+      "escalated",
+    ]);
+    expect(incident.timeline.at(-1)).toMatchObject({
+      reason: expect.stringMatching(/could not be verified .*promql failed/) as unknown,
+    });
+    expect(harness.deploymentPatches()).toHaveLength(1);
+  });
+
+  it("does not act again when the delivery claim expired while the alert kept firing (a repeat notification)", async () => {
+    harness = await RemediationHarness.start({
+      runbooks: RUNBOOKS,
+      engine: { deliveryTtlMs: 1 },
+    });
+    harness.seedDeployments(["api-server"]);
+    const replica = await harness.addReplica();
+    const payload = webhookPayload([{ labels: ALERT, fingerprint: "ab01" }]);
+    expect((await harness.deliver(replica, payload)).json()).toMatchObject({
+      receipts: [{ outcome: "acting" }],
+    });
+    await harness.idle();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await harness.deliver(replica, payload)).json()).toMatchObject({
+      receipts: [{ outcome: "duplicate" }],
+    });
+    await harness.idle();
+    expect(harness.deploymentPatches()).toHaveLength(1);
   });
 
   it("answers 503 when the ledger cannot be written, and handles Alertmanager's retry instead of calling it a duplicate", async () => {

@@ -34,6 +34,14 @@ const input = (overrides: Partial<PredictionInput> = {}): PredictionInput => ({
 });
 
 describe("decidePrediction", () => {
+  it("holds on a NaN probability (a degenerate fit) instead of raising", () => {
+    expect(decidePrediction(input({ probability: Number.NaN }))).toEqual({
+      kind: "hold",
+      reason: HoldReason.belowThreshold,
+      armed: true,
+    });
+  });
+
   it("raises once when the probability reaches the threshold while armed, and disarms", () => {
     expect(decidePrediction(input())).toEqual({ kind: "raise", armed: false });
     expect(decidePrediction(input({ probability: 0.8 }))).toEqual({ kind: "raise", armed: false });
@@ -147,6 +155,13 @@ const anomaly = (overrides: Partial<AnomalyInput> = {}): AnomalyInput => ({
 });
 
 describe("decideAnomaly", () => {
+  it("holds on a NaN score instead of raising", () => {
+    expect(decideAnomaly(anomaly({ score: Number.NaN }))).toMatchObject({
+      kind: "hold",
+      reason: HoldReason.belowThreshold,
+    });
+  });
+
   it("raises on a score at the threshold after the warm-up, on fresh data only", () => {
     expect(decideAnomaly(anomaly())).toEqual({ kind: "raise", armed: false });
     expect(decideAnomaly(anomaly({ points: 200 }))).toMatchObject({ reason: HoldReason.warmingUp });

@@ -63,7 +63,9 @@ describe("the remediation config section", () => {
   webhook: { tokens: [] }
   defaultMode: yolo
   guards: { cooldown: soon, blastRadiusPercent: 150 }
-  maintenanceWindows: [{ name: w, cron: "not cron", duration: 1h }]
+  maintenanceWindows:
+    - { name: w, cron: "not cron", duration: 1h }
+    - { name: z, cron: "0 2 * * 6", duration: 1h, timezone: Mars/Olympus }
   notifications:
     sinks:
       - { name: a, type: slack, url: "ftp://x" }
@@ -75,6 +77,7 @@ describe("the remediation config section", () => {
         expect.stringMatching(/^remediation\.defaultMode /),
         expect.stringMatching(/^remediation\.guards\.cooldown must be a duration/),
         expect.stringMatching(/^remediation\.guards\.blastRadiusPercent /),
+        expect.stringMatching(/^remediation\.maintenanceWindows\[1\].*must be an IANA time zone/),
         expect.stringMatching(/^remediation\.notifications\.sinks\[0\]\.url must be an http\(s\) URL/),
       ]),
     );

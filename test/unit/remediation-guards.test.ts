@@ -283,6 +283,31 @@ describe("guards: circuit breaker", () => {
     expect(closed.state.breakers.rb).toBeUndefined();
   });
 
+  it("lets only one trial incident through while half-open; its own later steps still pass", () => {
+    const open = [1, 2, 3].reduce(
+      (current) => recordBreakerOutcome(current, "rb", false, T0, LIMITS).state,
+      EMPTY_GUARD_STATE,
+    );
+    const trial = decideAdmission(open, request({ incidentId: "trial", nowMs: T0 + HOUR }));
+    expect(trial.admitted).toBe(true);
+    const second = decideAdmission(
+      trial.state,
+      request({ incidentId: "other", target: "deployment/shop/cart", nowMs: T0 + HOUR + 1 }),
+    );
+    expect(second).toMatchObject({ admitted: false, reason: GuardReason.breakerOpen });
+    expect(second.admitted ? "" : second.detail).toMatch(/half-open and incident trial is its trial/);
+    expect(
+      decideAdmission(trial.state, request({ incidentId: "trial", nowMs: T0 + HOUR + 1 })).admitted,
+    ).toBe(true);
+    const closed = recordBreakerOutcome(releaseIncident(trial.state, "trial"), "rb", true, T0 + HOUR, LIMITS);
+    expect(
+      decideAdmission(
+        closed.state,
+        request({ incidentId: "other", target: "deployment/shop/cart", nowMs: T0 + HOUR + 2 }),
+      ).admitted,
+    ).toBe(true);
+  });
+
   it("a success in between resets the count; a reset by hand closes it", () => {
     let state = recordBreakerOutcome(EMPTY_GUARD_STATE, "rb", false, T0, LIMITS).state;
     state = recordBreakerOutcome(state, "rb", false, T0, LIMITS).state;

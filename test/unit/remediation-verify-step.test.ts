@@ -71,6 +71,18 @@ describe("verifyStep", () => {
     expect(result.detail).toMatch(/rollout check failed: API down ✗/);
   });
 
+  it("marks a failure unknown only when every failing condition could not be read", async () => {
+    const down = await verifyStep(step({ ...VERIFY, timeoutMs: 0 }), clock({}));
+    expect(down).toMatchObject({ ok: false, unknown: true });
+    const notRolledOut = await verifyStep(
+      step({ ...VERIFY, timeoutMs: 0, promql: { query: "up", above: 0 } }),
+      clock({ rollout: [false] }),
+    );
+    expect(notRolledOut.ok).toBe(false);
+    expect(notRolledOut.detail).toMatch(/no Prometheus configured ✗/);
+    expect(notRolledOut.unknown).toBeUndefined();
+  });
+
   it("skips the rollout check for actions without a Deployment, and passes at once without a verification", async () => {
     expect(
       await verifyStep(step({ ...VERIFY, alertResolved: true }, "cordon-node"), clock({ resolved: [true] })),
@@ -80,6 +92,33 @@ describe("verifyStep", () => {
       detail: "no verification configured",
       checks: 0,
     });
+  });
+
+  it("fails at once when its only condition does not apply to the step (rollout of a cordon)", async () => {
+    const result = await verifyStep(step(VERIFY, "cordon-node"), clock({ rollout: [true] }));
+    expect(result).toEqual({
+      ok: false,
+      detail: "no verification condition applies to this step's action",
+      checks: 1,
+    });
+  });
+
+  it("judges an `above` condition on the lowest series and a `below` one on the highest", async () => {
+    const series = [0.2, 0.99];
+    const probe = {
+      queryValue: (_query: string, worst?: "highest" | "lowest") =>
+        Promise.resolve(worst === "lowest" ? Math.min(...series) : Math.max(...series)),
+    };
+    const above = await verifyStep(
+      step({ ...VERIFY, rollout: false, timeoutMs: 0, promql: { query: "up", above: 0.5 } }),
+      { ...clock({}), promql: probe },
+    );
+    expect(above).toMatchObject({ ok: false, detail: "not verified within 0s: promql 0.2 > 0.5 ✗" });
+    const below = await verifyStep(
+      step({ ...VERIFY, rollout: false, timeoutMs: 0, promql: { query: "errors", below: 0.5 } }),
+      { ...clock({}), promql: probe },
+    );
+    expect(below).toMatchObject({ ok: false, detail: "not verified within 0s: promql 0.99 < 0.5 ✗" });
   });
 
   it("fails a PromQL condition when no Prometheus is configured", async () => {

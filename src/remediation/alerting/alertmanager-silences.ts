@@ -108,10 +108,15 @@ export class AlertmanagerSilences implements SilenceSource {
             ? "="
             : "!=";
         const compiled = compileMatcher({ name: matcher.name, operator, value: matcher.value });
-        if (typeof compiled !== "string") matchers.push(compiled);
+        // A matcher JavaScript cannot compile (RE2-only syntax such as `(?i)`) matches every alert:
+        // the silence then matches more alerts, never fewer — erring towards not acting. (Dropping it
+        // would leave a silence of such matchers only with none, which matches nothing.)
+        matchers.push(
+          typeof compiled === "string"
+            ? { name: matcher.name, operator, value: matcher.value, test: () => true }
+            : compiled,
+        );
       }
-      // A matcher JavaScript cannot compile (RE2-only syntax) is dropped: the silence then matches
-      // more alerts, never fewer — erring towards not acting.
       silences.push({
         id: silence.id,
         matchers,

@@ -45,7 +45,11 @@ export interface RolloutProbe {
   rolloutStatus(namespace: string, deployment: string): Promise<RolloutStatus>;
 }
 
-/** Reads one value of a PromQL query (the verifier's `promql`); undefined when it returns no sample. */
+/**
+ * Reads one value of a PromQL query (the verifier's `promql`); undefined when it returns no sample.
+ * Of several series it yields the worst one for the condition: the `highest` for `below`, the `lowest`
+ * for `above` (so one bad pod keeps the step unverified either way).
+ */
 export interface PromqlProbe {
-  queryValue(query: string): Promise<number | undefined>;
+  queryValue(query: string, worst?: "highest" | "lowest"): Promise<number | undefined>;
 }

@@ -11,7 +11,8 @@ export interface PrometheusPromqlProbeOptions extends PrometheusClientOptions {
 /**
  * Reads the current value of a verification query with one instant query at `now()`: each series'
  * newest sample within Prometheus' lookback, never one aligned down to a step. A query returning
- * several series yields the largest value (the worst pod), none yields `undefined` (no sample).
+ * several series yields the worst value (the largest, or the smallest when `worst` is `lowest`), none
+ * yields `undefined` (no sample).
  * Failures are `MetricSourceError`s, unavailable ones retried with backoff first.
  */
 export class PrometheusPromqlProbe implements PromqlProbe {
@@ -24,10 +25,11 @@ export class PrometheusPromqlProbe implements PromqlProbe {
     this.now = options.now ?? Date.now;
   }
 
-  async queryValue(query: string): Promise<number | undefined> {
+  async queryValue(query: string, worst: "highest" | "lowest" = "highest"): Promise<number | undefined> {
     const atMs = this.now();
     const description = `query ${JSON.stringify(query)} at ${new Date(atMs).toISOString()}`;
     const values = instantQueryValues(await this.client.instantQuery(query, atMs, { description }));
-    return values.length === 0 ? undefined : Math.max(...values);
+    if (values.length === 0) return undefined;
+    return worst === "lowest" ? Math.min(...values) : Math.max(...values);
   }
 }

@@ -87,6 +87,15 @@ export interface AlertReceipt {
   readonly detail?: string;
 }
 
+/** Events that show an incident was planned: its firing alert must not be planned again. */
+const PLANNED: ReadonlySet<IncidentEvent["type"]> = new Set([
+  "unmatched",
+  "skipped",
+  "dry-run",
+  "awaiting-approval",
+  "matched",
+]);
+
 const realSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms);
@@ -322,6 +331,13 @@ export class RemediationEngine {
       await this.append(incidentId, { type: "resolved", endsAtMs: alert.endsAtMs ?? this.now() });
       return { ...base, outcome: "resolved" };
     }
+    // The delivery claim expires (`deliveryTtlMs`) while an alert may go on firing and Alertmanager
+    // re-notifying with the same startsAt: an incident already planned is never planned (acted on) again.
+    if ((await this.options.store.events(incidentId)).some((event) => PLANNED.has(event.type))) {
+      metrics?.alerts.inc({ outcome: "duplicate" });
+      await this.append(incidentId, { type: "duplicate", status: alert.status });
+      return { ...base, outcome: "duplicate" };
+    }
     metrics?.alerts.inc({ outcome: "received" });
     await this.append(incidentId, { type: "received", alert });
     if (prediction !== undefined) await this.append(incidentId, { type: "predicted", prediction });
@@ -499,6 +515,12 @@ export class RemediationEngine {
           step: step.index,
           detail: verification.detail,
         });
+        if (verification.unknown === true) {
+          // Prometheus or the API server could not be read: whether the step worked is unknown, and
+          // neither an undo nor a further step may act on a state nobody can see. A human decides.
+          escalation = `step ${step.index + 1} (${step.description}) could not be verified (${verification.detail}); no undo or further step while its effect is unknown`;
+          break;
+        }
         if (step.onFailure === OnFailure.undo) {
           await this.undo(incidentId, step, applied, labels);
           escalation = `step ${step.index + 1} (${step.description}) did not fix it and was undone: ${verification.detail}`;

@@ -343,14 +343,30 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
       }
       case ActionKind.rollbackDeployment: {
         const { namespace, deployment } = action.params;
-        const snapshot = applied.prepared.snapshot as { template: V1PodTemplateSpec; revision: number };
-        await this.replaceTemplate(namespace, deployment, snapshot.template);
+        const snapshot = applied.prepared.snapshot as {
+          template: V1PodTemplateSpec;
+          revision: number;
+          rollbackTemplate: V1PodTemplateSpec;
+        };
+        // Only while the template is still the one the roll back set: a deploy made since must not be
+        // overwritten with the older, failing template.
+        await this.replaceTemplate(namespace, deployment, snapshot.template, (current) =>
+          comparableTemplate(current.spec?.template) === comparableTemplate(snapshot.rollbackTemplate)
+            ? undefined
+            : `deployment ${namespace}/${deployment}: its pod template changed since the roll back; not undone`,
+        );
         return `restored the pod template of revision ${snapshot.revision} on deployment ${namespace}/${deployment}`;
       }
       case ActionKind.scaleDeployment: {
         const { namespace, deployment } = action.params;
-        const { replicas } = applied.prepared.snapshot as { replicas: number };
-        await this.patchDeployment(namespace, deployment, { spec: { replicas } });
+        const { replicas, wanted } = applied.prepared.snapshot as { replicas: number; wanted: number };
+        // Only while the replicas are still what the step set: a later change (the HPA, the scaler, a
+        // human) must not be overwritten with the older count.
+        await this.patchDeployment(namespace, deployment, { spec: { replicas } }, (current) =>
+          (current.spec?.replicas ?? 1) === wanted
+            ? undefined
+            : `deployment ${namespace}/${deployment} has ${current.spec?.replicas ?? 1} replicas, not the ${wanted} the step set; not scaled back`,
+        );
         return `scaled deployment ${namespace}/${deployment} back to ${replicas} replicas`;
       }
       case ActionKind.deletePod:
@@ -385,16 +401,21 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
     );
   }
 
-  /** Merge patch on the freshest read (resourceVersion), retried on 409 with a new read. */
+  /**
+   * Merge patch on the freshest read (resourceVersion), retried on 409 with a new read. `precondition`
+   * returns why the fresh read must not be patched (an `actionFailed`), or undefined.
+   */
   private async patchDeployment(
     namespace: string,
     name: string,
     patch: Record<string, unknown>,
+    precondition?: (current: V1Deployment) => string | undefined,
   ): Promise<void> {
     await retryKubeRequests(async () => {
       const current = await kubeRequest({ verb: "get", ...deployments, namespace, name }, () =>
         this.apps.readNamespacedDeployment({ namespace, name }),
       );
+      checkPrecondition(current, precondition);
       const body = { ...patch, metadata: { resourceVersion: current.metadata?.resourceVersion } };
       await kubeRequest({ verb: "patch", ...deployments, namespace, name }, () =>
         this.apps.patchNamespacedDeployment(
@@ -406,11 +427,17 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
   }
 
   /** Replaces the whole pod template (JSON Patch, like `kubectl rollout undo`), guarded by a `test` of resourceVersion. */
-  private async replaceTemplate(namespace: string, name: string, template: V1PodTemplateSpec): Promise<void> {
+  private async replaceTemplate(
+    namespace: string,
+    name: string,
+    template: V1PodTemplateSpec,
+    precondition?: (current: V1Deployment) => string | undefined,
+  ): Promise<void> {
     await retryKubeRequests(async () => {
       const current = await kubeRequest({ verb: "get", ...deployments, namespace, name }, () =>
         this.apps.readNamespacedDeployment({ namespace, name }),
       );
+      checkPrecondition(current, precondition);
       const body = [
         { op: "test", path: "/metadata/resourceVersion", value: current.metadata?.resourceVersion },
         { op: "replace", path: "/spec/template", value: template },
@@ -427,6 +454,15 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
   private kube<T>(context: KubeRequestContext, call: () => Promise<T>): Promise<T> {
     return retryKubeRequests(() => kubeRequest(context, call), this.policy);
   }
+}
+
+/** Throws `actionFailed` (not retried) when `precondition` refuses the fresh read. */
+function checkPrecondition(
+  current: V1Deployment,
+  precondition: ((current: V1Deployment) => string | undefined) | undefined,
+): void {
+  const refusal = precondition?.(current);
+  if (refusal !== undefined) throw new RemediationError(RemediationErrorCode.actionFailed, refusal);
 }
 
 /**

@@ -55,7 +55,8 @@ export function breakerOpen(breaker: BreakerState | undefined, nowMs: number): b
 }
 
 /**
- * The guards' decision for one action, pure: checks in order breaker, per-target cooldown (other
+ * The guards' decision for one action, pure: checks in order breaker (half-open: one trial incident
+ * in flight at a time), per-target cooldown (other
  * incidents only — the steps of one incident may act on the same target in turn), the runbook's and
  * the global hourly caps (sliding hour: an action exactly one hour old no longer counts), the number
  * of incidents in flight (an incident already in flight keeps its slot), and the blast radius
@@ -79,6 +80,20 @@ export function decideAdmission(current: GuardState, request: AdmissionRequest):
     return refuse(
       GuardReason.breakerOpen,
       `the circuit breaker of runbook ${request.runbook} is open after ${breaker?.failures ?? 0} consecutive failures until ${new Date(breaker?.openUntilMs ?? 0).toISOString()}`,
+    );
+  }
+  // Half-open (its open period ran out): one trial incident at a time, until its outcome closes or
+  // re-opens the breaker.
+  const trial =
+    breaker?.openUntilMs === undefined
+      ? undefined
+      : Object.entries(state.inflight).find(
+          ([incidentId, entry]) => entry.runbook === request.runbook && incidentId !== request.incidentId,
+        );
+  if (trial !== undefined) {
+    return refuse(
+      GuardReason.breakerOpen,
+      `the circuit breaker of runbook ${request.runbook} is half-open and incident ${trial[0]} is its trial`,
     );
   }
   const cooldown = state.cooldowns[request.target];
