@@ -1,5 +1,5 @@
 import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation-error.js";
-import { ActionKind, type RemediationAction } from "../runbooks/remediation-action.js";
+import { ActionKind, shownUrl, type RemediationAction } from "../runbooks/remediation-action.js";
 import type { ActionRunner, AppliedAction, PreparedAction } from "./action-runner.js";
 
 /** Options of {@link HttpHookRunner}. */
@@ -26,7 +26,7 @@ export class HttpHookRunner implements ActionRunner {
       action,
       snapshot: null,
       undoable: false,
-      detail: `${action.params.method} ${action.params.url}`,
+      detail: `${action.params.method} ${shownUrl(action.params.url)}`,
     });
   }
 
@@ -35,6 +35,7 @@ export class HttpHookRunner implements ActionRunner {
     if (action.kind !== ActionKind.httpHook)
       throw new RangeError(`HttpHookRunner runs http-hook, not ${action.kind}`);
     const { url, method, body, timeoutMs } = action.params;
+    const shown = shownUrl(url);
     let response: Response;
     try {
       response = await this.fetch(url, {
@@ -46,7 +47,7 @@ export class HttpHookRunner implements ActionRunner {
     } catch (error) {
       throw new RemediationError(
         RemediationErrorCode.actionFailed,
-        `${method} ${url} got no answer: ${errorMessage(error)}`,
+        `${method} ${shown} got no answer: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -54,10 +55,10 @@ export class HttpHookRunner implements ActionRunner {
     if (!response.ok) {
       throw new RemediationError(
         RemediationErrorCode.actionFailed,
-        `${method} ${url} answered HTTP ${response.status}: ${text}`,
+        `${method} ${shown} answered HTTP ${response.status}: ${text}`,
       );
     }
-    return { prepared, detail: `${method} ${url} answered HTTP ${response.status}` };
+    return { prepared, detail: `${method} ${shown} answered HTTP ${response.status}` };
   }
 
   undo(): Promise<string> {

@@ -124,7 +124,7 @@ export function actionTarget(action: RemediationAction): string {
     case ActionKind.cordonNode:
       return `node/${action.params.node}`;
     case ActionKind.httpHook:
-      return `hook/${action.params.url}`;
+      return `hook/${shownUrl(action.params.url)}`;
     case ActionKind.createJob: {
       const job = action.params.job as { metadata: { name?: string; generateName?: string }; spec?: unknown };
       const nodeName = (job.spec as { template?: { spec?: { nodeName?: unknown } } } | undefined)?.template
@@ -151,10 +151,27 @@ export function describeAction(action: RemediationAction): string {
     case ActionKind.cordonNode:
       return `cordon node/${action.params.node}`;
     case ActionKind.httpHook:
-      return `${action.params.method} ${action.params.url}`;
+      return `${action.params.method} ${shownUrl(action.params.url)}`;
     case ActionKind.createJob:
       return `create job ${action.params.job.metadata.name ?? action.params.job.metadata.generateName ?? ""} -n ${action.params.namespace}`;
     case ActionKind.raiseScalerFloor:
       return `raise minReplicas of hpa/${action.params.hpa} -n ${action.params.namespace} by +${action.params.by} (at most ${action.params.max})`;
   }
+}
+
+/**
+ * A hook URL as timelines, notifications and guard keys may show it: without user info and with
+ * query values hidden, since either may carry a token (`https://hooks.example/x?token=…`).
+ */
+export function shownUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "(invalid URL)";
+  }
+  parsed.username = "";
+  parsed.password = "";
+  for (const key of [...parsed.searchParams.keys()]) parsed.searchParams.set(key, "…");
+  return parsed.toString().replace(/%E2%80%A6/g, "…");
 }
