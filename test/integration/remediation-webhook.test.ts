@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PrometheusPromqlProbe } from "../../src/remediation/execution/prometheus-promql-probe.js";
@@ -331,6 +331,22 @@ verify: { promql: { query: 'error_ratio{deployment="{{ labels.deployment }}"}', 
     await rm(ledger, { recursive: true });
     const retried = await h.deliver(replica, payload);
     expect(retried.statusCode).toBe(200);
+    expect(retried.json()).toMatchObject({ receipts: [{ outcome: "acting" }] });
+    await h.idle();
+    expect(h.deploymentPatches()).toHaveLength(1);
+  });
+
+  it("acts on nothing while the stored guard state is corrupt (503), and acts once it is removed", async () => {
+    const [h, replica] = await start();
+    const guards = join(h.stateDirectory!, "guards.json");
+    await writeFile(guards, "{ truncated");
+    const payload = webhookPayload([{ labels: ALERT, fingerprint: "ee02" }]);
+    const refused = await h.deliver(replica, payload);
+    expect(refused.statusCode).toBe(503);
+    await h.idle();
+    expect(h.deploymentPatches()).toHaveLength(0);
+    await rm(guards);
+    const retried = await h.deliver(replica, payload);
     expect(retried.json()).toMatchObject({ receipts: [{ outcome: "acting" }] });
     await h.idle();
     expect(h.deploymentPatches()).toHaveLength(1);

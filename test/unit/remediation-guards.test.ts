@@ -350,12 +350,17 @@ describe("guard state", () => {
     expect(Object.keys(state.cooldowns).length).toBeLessThanOrEqual(10);
   });
 
-  it("reads a stored state leniently", () => {
-    expect(parseGuardState("not json")).toEqual(EMPTY_GUARD_STATE);
+  it("reads nothing stored as empty, and refuses a corrupt state instead of resetting every guard", () => {
     expect(parseGuardState(null)).toEqual(EMPTY_GUARD_STATE);
-    expect(parseGuardState('{"actions": 3, "breakers": {"rb": {"failures": 2}}}')).toEqual({
+    expect(parseGuardState("")).toEqual(EMPTY_GUARD_STATE);
+    expect(parseGuardState('{"breakers": {"rb": {"failures": 2}}}')).toEqual({
       ...EMPTY_GUARD_STATE,
       breakers: { rb: { failures: 2 } },
     });
+    expect(() => parseGuardState("not json")).toThrow(/guard state is unreadable \(not JSON\)/);
+    expect(() => parseGuardState("[]")).toThrow(/not an object/);
+    expect(() => parseGuardState('{"actions": 3, "breakers": []}')).toThrow(
+      /actions, breakers of the wrong type\); no remediation is admitted/,
+    );
   });
 });

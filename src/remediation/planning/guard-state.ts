@@ -1,3 +1,4 @@
+import { RemediationError, RemediationErrorCode } from "../remediation-error.js";
 /**
  * The persisted state every guard decides over. Bounded: entries older than their horizon (an hour
  * for rates, their `untilMs` otherwise) are pruned at every decision, so the state never grows with
@@ -48,24 +49,44 @@ export const EMPTY_GUARD_STATE: GuardState = Object.freeze({
   breakers: {},
 });
 
-/** Reads a stored state leniently: anything malformed is dropped rather than trusted. */
+/**
+ * Reads a stored state. Nothing stored is the empty state; a stored state that is not what this code
+ * writes (corrupt file, foreign value under the key) is refused rather than read as empty, since an
+ * empty state would reset every breaker, cap and cooldown and let automation act freely.
+ * @throws RemediationError `storeUnavailable` naming what is wrong (nothing is then admitted).
+ */
 export function parseGuardState(text: string | null | undefined): GuardState {
   if (text === null || text === undefined || text === "") return EMPTY_GUARD_STATE;
+  const refuse = (why: string): never => {
+    throw new RemediationError(
+      RemediationErrorCode.storeUnavailable,
+      `the stored guard state is unreadable (${why}); no remediation is admitted until it is repaired or removed`,
+    );
+  };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return EMPTY_GUARD_STATE;
+    return refuse("not JSON");
   }
-  if (typeof raw !== "object" || raw === null) return EMPTY_GUARD_STATE;
-  const record = raw as Partial<Record<keyof GuardState, unknown>>;
   const isObject = (value: unknown): value is Record<string, unknown> =>
     typeof value === "object" && value !== null && !Array.isArray(value);
+  if (!isObject(raw)) return refuse("not an object");
+  const record = raw as Partial<Record<keyof GuardState, unknown>>;
+  const wrong = [
+    ...(["actions", "disruptions"] as const).filter(
+      (field) => record[field] !== undefined && !Array.isArray(record[field]),
+    ),
+    ...(["cooldowns", "inflight", "breakers"] as const).filter(
+      (field) => record[field] !== undefined && !isObject(record[field]),
+    ),
+  ];
+  if (wrong.length > 0) refuse(`${wrong.join(", ")} of the wrong type`);
   return {
-    actions: Array.isArray(record.actions) ? (record.actions as AdmittedAction[]) : [],
-    cooldowns: isObject(record.cooldowns) ? (record.cooldowns as GuardState["cooldowns"]) : {},
-    inflight: isObject(record.inflight) ? (record.inflight as GuardState["inflight"]) : {},
-    disruptions: Array.isArray(record.disruptions) ? (record.disruptions as Disruption[]) : [],
-    breakers: isObject(record.breakers) ? (record.breakers as GuardState["breakers"]) : {},
+    actions: (record.actions as AdmittedAction[] | undefined) ?? [],
+    cooldowns: (record.cooldowns as GuardState["cooldowns"] | undefined) ?? {},
+    inflight: (record.inflight as GuardState["inflight"] | undefined) ?? {},
+    disruptions: (record.disruptions as Disruption[] | undefined) ?? [],
+    breakers: (record.breakers as GuardState["breakers"] | undefined) ?? {},
   };
 }
