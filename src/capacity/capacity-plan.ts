@@ -10,6 +10,12 @@ export const LEDGER_HORIZONS_DAYS: readonly number[] = [90, 180];
 
 /** Fewest observed days a plan needs; with less the target is reported, not forecast. */
 export const MIN_OBSERVED_DAYS = 28;
+/**
+ * Newest usage older than this many days (before the last complete day) leaves a target unplanned: its
+ * runway would count from a past day, so a ticket would understate the urgency or call a crossing
+ * that has already happened still ahead.
+ */
+export const MAX_STALE_DAYS = 3;
 
 /** What a forecast predicted at one horizon: 7-day means, as the ledger scores them. */
 export interface HorizonPrediction {
@@ -104,6 +110,15 @@ export function planCapacity(input: PlanCapacityInput): CapacityPlanOutcome {
   const startMs = usage.startMs + Math.max(0, first) * DAY_MS;
   const values = usage.values.slice(Math.max(0, first), (last?.index ?? usage.values.length - 1) + 1);
   const lastObservedDayMs = startMs + (values.length - 1) * DAY_MS;
+  const staleDays = usage.values.length - 1 - (last?.index ?? 0);
+  if (staleDays > MAX_STALE_DAYS) {
+    return {
+      status: "unplanned",
+      ...identity,
+      code: "PRESAGE_CAPACITY_STALE_USAGE",
+      reason: `the newest usage is from ${new Date(lastObservedDayMs).toISOString().slice(0, 10)}, ${staleDays} days before the last complete day (at most ${MAX_STALE_DAYS}): is the usage query still answering?`,
+    };
+  }
   const horizonDays = target.horizonDays;
   let forecast;
   try {

@@ -173,6 +173,12 @@ describe("planCapacity", () => {
       "PRESAGE_CAPACITY_INSUFFICIENT_HISTORY",
     ],
     ["no positive capacity", usage, 0, "PRESAGE_CAPACITY_NO_CAPACITY"],
+    [
+      "usage that stopped 4 days before the last complete day",
+      { startMs: ORIGIN_MS, values: [...line(40, 0.1, 300), Number.NaN, Number.NaN, Number.NaN, Number.NaN] },
+      100,
+      "PRESAGE_CAPACITY_STALE_USAGE",
+    ],
   ])("does not plan with %s", (_, series, capacity, code) => {
     const plan = planCapacity({
       target: capacityTarget(),
