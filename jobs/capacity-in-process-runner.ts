@@ -129,10 +129,15 @@ export class CapacityInProcessRunner {
         resolve();
         return;
       }
-      this.abort.signal.addEventListener("abort", () => {
+      const onAbort = (): void => {
+        resolve();
+      };
+      // `once`, and removed when the sleep ends, so retries do not pile listeners up on the signal.
+      this.abort.signal.addEventListener("abort", onAbort, { once: true });
+      this.later(delayMs, () => {
+        this.abort.signal.removeEventListener("abort", onAbort);
         resolve();
       });
-      this.later(delayMs, resolve);
     });
   }
 

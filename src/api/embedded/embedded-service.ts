@@ -74,7 +74,8 @@ export class EmbeddedService {
   private readonly runner: InProcessTrainRunner;
   private readonly registry: FileModelRegistry;
   private readonly currentModels: CurrentModels;
-  private readonly jobIds = new Set<string>();
+  /** Training job ids submitted, with their window end; only the newest window's are kept. */
+  private readonly jobIds = new Map<string, number>();
   private readonly log: (line: string) => void;
   private simulatedNowMs: number;
   private ticks = 0;
@@ -301,7 +302,9 @@ export class EmbeddedService {
   /** Submits a training job of the window ending at simulated now; refreshes the current model when it ends. */
   private submit(target: string): Promise<InProcessJobOutcome> {
     const windowEndMs = alignToStep(this.simulatedNowMs, FLEET_STEP_SECONDS);
-    this.jobIds.add(trainJobId(target, windowEndMs));
+    // A job id names one window; ids of older windows can never be asked for again.
+    for (const [jobId, endMs] of this.jobIds) if (endMs < windowEndMs) this.jobIds.delete(jobId);
+    this.jobIds.set(trainJobId(target, windowEndMs), windowEndMs);
     return this.runner.enqueue(target, windowEndMs).then(async (outcome) => {
       if (outcome.status === "completed") await this.currentModels.refresh(target);
       return outcome;
