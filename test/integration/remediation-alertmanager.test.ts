@@ -143,4 +143,33 @@ describe("with a real Alertmanager", () => {
       harness.deploymentPath("api-server"),
     ]);
   });
+
+  it("checks silences again when an approval arrives: a silence added while the incident waited stops the run", async () => {
+    alertmanager = await startRealAlertmanager();
+    harness = await RemediationHarness.start({
+      runbooks: runbooksFromYaml({
+        "r.yaml": restartRunbookYaml({
+          mode: "approval",
+          verify: "verify: { rollout: true, timeout: 5s, interval: 100ms }",
+        }),
+      }),
+      silences: new AlertmanagerSilences({ url: alertmanager.url, cacheMs: 0, timeoutMs: 1000 }),
+    });
+    harness.seedDeployments(["cart"]);
+    const replica = await harness.addReplica();
+    const delivered = await harness.deliver(
+      replica,
+      webhookPayload([
+        { labels: { alertname: "HighErrorRate", namespace: "shop", deployment: "cart" }, fingerprint: "a1" },
+      ]),
+    );
+    expect(delivered.json()).toMatchObject({ receipts: [{ outcome: "awaiting-approval" }] });
+    // Someone starts working on cart and silences it before an admin approves the waiting run.
+    await alertmanager.silence([{ name: "deployment", value: "cart" }]);
+    const waiting = await incidentWith(replica, "cart");
+    const approved = await replica.engine.approve(waiting!.id, "admin");
+    expect(approved.timeline.at(-1)).toMatchObject({ type: "skipped", reason: "silenced" });
+    await harness.idle();
+    expect(harness.deploymentPatches()).toHaveLength(0);
+  });
 });

@@ -87,6 +87,8 @@ export interface AlertReceipt {
   readonly detail?: string;
 }
 
+type SkipPlan = Extract<ReturnType<typeof planRemediation>, { kind: "skip" }>;
+
 /** Events that show an incident was planned: its firing alert must not be planned again. */
 const PLANNED: ReadonlySet<IncidentEvent["type"]> = new Set([
   "unmatched",
@@ -225,6 +227,19 @@ export class RemediationEngine {
       );
     }
     await this.append(incidentId, { type: "approved", by });
+    // The world may have changed while the incident waited: a silence, a maintenance window or an
+    // open breaker that would stop an automatic run stops an approved one too.
+    const recheck = await this.recheck(alert, runbook);
+    if (recheck !== undefined) {
+      this.options.metrics?.incidents.inc({ outcome: "skipped" });
+      await this.append(incidentId, {
+        type: "skipped",
+        runbook: runbook.name,
+        reason: recheck.reason,
+        detail: `approved by ${by}, but not acting: ${recheck.detail}`,
+      });
+      return (await this.incident(incident.id)) ?? incident;
+    }
     const rendered = renderSteps(runbook, alert.labels);
     if (!rendered.ok) {
       await this.escalate(
@@ -235,6 +250,31 @@ export class RemediationEngine {
       this.launch(incidentId, alert, runbook, rendered.steps);
     }
     return (await this.incident(incident.id)) ?? incident;
+  }
+
+  /** What would stop `runbook` acting on `alert` now (as if it ran automatically); undefined: nothing. */
+  private async recheck(
+    alert: ReceivedAlert,
+    runbook: Runbook,
+  ): Promise<{ reason: SkipPlan["reason"]; detail: string } | undefined> {
+    const silences =
+      this.options.silences === undefined
+        ? []
+        : await this.options.silences.activeSilences().then(
+            (list): readonly Silence[] => list,
+            (error: unknown) => ({ unavailable: errorMessage(error) }),
+          );
+    const guards = await this.options.store.readGuards();
+    const plan = planRemediation(alert, [{ ...runbook, mode: "auto" }], {
+      nowMs: this.now(),
+      defaultMode: "auto",
+      maintenanceWindows: this.options.maintenanceWindows ?? [],
+      breakers: guards.breakers,
+      silences,
+      actWithoutSilences: this.options.actWithoutSilences ?? false,
+    });
+    if (plan.kind === "skip") return { reason: plan.reason, detail: plan.detail };
+    return undefined;
   }
 
   /** Refuses an incident waiting for approval (same errors as `approve`). */
