@@ -33,6 +33,7 @@ import {
 import { NAB_PROFILE_NAMES, type NabProfileName } from "../training/anomaly/nab-profile.js";
 import { nabAnchors, normalizeNabScore, type NabScoredFile } from "../training/anomaly/nab-scorer.js";
 import { runAnomalyDetector } from "../training/anomaly/run-anomaly-detector.js";
+import { findRepoRoot } from "./repo-root.js";
 
 /** Published detectors with per-row outputs in the shared subset. */
 const PER_ROW_PUBLISHED = ["numenta", "windowedGaussian"] as const;
@@ -240,13 +241,3 @@ const report = {
 await mkdir(dirname(flags.out), { recursive: true });
 await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
 process.stderr.write(`wrote ${flags.out}\n`);
-
-function findRepoRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) return start;
-    dir = parent;
-  }
-  return dir;
-}

@@ -17,7 +17,7 @@
  * recomputes forecasts)  --out file.json
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { formatTable } from "../src/cli/text-table.js";
+import { findRepoRoot } from "./repo-root.js";
 
 /** The goal of issue 6 for cached forecasts on a 2-core machine. */
 const GOAL = { requestsPerSecond: 5000, p99Ms: 20 };
@@ -334,14 +335,4 @@ function positiveInteger(flag: string, text: string): number {
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
-
-function findRepoRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) return start;
-    dir = parent;
-  }
-  return dir;
 }

@@ -40,6 +40,7 @@ import {
 import { createForecaster, stepSecondsForSeason, type ModelContext } from "../training/model-catalog.js";
 import { runRForecastPeers } from "./r-forecast-peers.js";
 import { renderScoreChartSvg, type ChartPanel } from "./score-chart-svg.js";
+import { findRepoRoot } from "./repo-root.js";
 
 interface BenchDataset {
   readonly name: string;
@@ -399,14 +400,4 @@ function summarize(seconds: readonly number[]): { median: number; max: number; c
   const median =
     sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
   return { median, max: sorted[sorted.length - 1] ?? 0, count: sorted.length };
-}
-
-function findRepoRoot(start: string): string {
-  let directory = start;
-  while (!existsSync(join(directory, "package.json"))) {
-    const parent = dirname(directory);
-    if (parent === directory) return process.cwd();
-    directory = parent;
-  }
-  return directory;
 }

@@ -37,6 +37,7 @@ import {
 } from "../training/evaluation/evaluate-forecasters.js";
 import { autoCandidates, createForecaster, type ModelContext } from "../training/model-catalog.js";
 import { rollForwardBacktest } from "../training/selection/roll-forward-backtest.js";
+import { findRepoRoot } from "./repo-root.js";
 
 const HORIZON = 48;
 const PERIOD = 24;
@@ -356,13 +357,3 @@ await writeFile(
   )}\n`,
 );
 process.stderr.write(`wrote ${flags.out}\n`);
-
-function findRepoRoot(start: string): string {
-  let directory = start;
-  while (!existsSync(join(directory, "package.json"))) {
-    const parent = dirname(directory);
-    if (parent === directory) return process.cwd();
-    directory = parent;
-  }
-  return directory;
-}

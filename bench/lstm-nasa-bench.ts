@@ -22,6 +22,7 @@ import type { FittedModel } from "../models/forecaster.js";
 import { initLstmBackend } from "../models/lstm/lstm-backend.js";
 import { formatTable } from "../src/cli/text-table.js";
 import { createForecaster, type ModelContext } from "../training/model-catalog.js";
+import { findRepoRoot } from "./repo-root.js";
 
 const STEP_SECONDS = 300;
 const DAY_STEPS = 288;
@@ -195,14 +196,4 @@ function parseTrace(text: string): { values: number[]; startMs: number } {
     values.push(GAP_STATUSES.has(status.trim()) ? Number.NaN : Number(requests));
   }
   return { values, startMs };
-}
-
-function findRepoRoot(start: string): string {
-  let directory = start;
-  while (!existsSync(join(directory, "package.json"))) {
-    const parent = dirname(directory);
-    if (parent === directory) return process.cwd();
-    directory = parent;
-  }
-  return directory;
 }

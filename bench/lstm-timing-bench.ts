@@ -17,6 +17,7 @@ import { initLstmBackend, LstmBackendName, lstmMemory } from "../models/lstm/lst
 import { formatTable } from "../src/cli/text-table.js";
 import { parseWideCsv } from "../training/datasets/wide-csv.js";
 import { createForecaster } from "../training/model-catalog.js";
+import { findRepoRoot } from "./repo-root.js";
 
 const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 const { values: flags } = parseArgs({
@@ -106,13 +107,3 @@ const report = {
 await mkdir(dirname(flags.out), { recursive: true });
 await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
 process.stderr.write(`wrote ${flags.out}\n`);
-
-function findRepoRoot(start: string): string {
-  let directory = start;
-  while (!existsSync(join(directory, "package.json"))) {
-    const parent = dirname(directory);
-    if (parent === directory) return process.cwd();
-    directory = parent;
-  }
-  return directory;
-}

@@ -22,6 +22,7 @@ import {
   simulationChartSvg,
   simulationJson,
 } from "../src/cli/simulate-command.js";
+import { findRepoRoot } from "./repo-root.js";
 
 const TRACE = "traces/nasa_http_1995_requests_per_minute.csv";
 const PEAK_DIVISOR = 14;
@@ -166,14 +167,4 @@ function median(values: readonly number[]): number {
 
 function pct(value: number): string {
   return Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : "—";
-}
-
-function findRepoRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) return start;
-    dir = parent;
-  }
-  return dir;
 }
