@@ -32,6 +32,9 @@ beforeAll(async () => {
   // so the high-error-rate runbook's verification reads a real value whenever it asks.
   const startMs = Math.floor((Date.now() - 30 * 60_000) / (STEP_SECONDS * 1000)) * STEP_SECONDS * 1000;
   prometheus = await startPrometheus({
+    // Verification is an instant query at the wall-clock now, between the 15 s samples: the harness's
+    // default lookback (half a step, so that gaps read as gaps) would miss every other instant.
+    lookbackDelta: "1m",
     series: [
       {
         name: "presage:deployment_error_ratio:rate2m",
@@ -173,13 +176,15 @@ describe("presage serve with a remediation section", () => {
 
     const read = (path: string, token = readToken): Promise<Response> =>
       fetch(`${baseUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    let lastSeen: unknown;
     const incident = await eventually(
       async () => {
         const listed = (await (await read("/remediation/incidents")).json()) as { incidents: IncidentView[] };
+        lastSeen = listed.incidents.find((one) => one.id === receipt.incidentId);
         return listed.incidents.find((one) => one.id === receipt.incidentId && one.state === "healed");
       },
       150_000, // verification checks every 15 s; a loaded machine can need several checks
-      () => output(),
+      () => `${output()}\nincident: ${JSON.stringify(lastSeen, null, 1)}`,
     );
     expect(incident.runbook).toBe("high-error-rate");
     expect(incident.actions).toBe(1);
