@@ -54,7 +54,12 @@ export class FloorCalibration {
   private newestObservedMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: FloorCalibrationOptions = {}) {
-    this.options = { ...DEFAULTS, ...definedOnly(options) };
+    this.options = {
+      maxPairsPerStep: options.maxPairsPerStep ?? DEFAULTS.maxPairsPerStep,
+      minPairsPerStep: options.minPairsPerStep ?? DEFAULTS.minPairsPerStep,
+      noiseExponent: options.noiseExponent ?? DEFAULTS.noiseExponent,
+      refreshEveryPairs: options.refreshEveryPairs ?? DEFAULTS.refreshEveryPairs,
+    };
     const { maxPairsPerStep, minPairsPerStep, noiseExponent, refreshEveryPairs } = this.options;
     const problems: string[] = [];
     if (!Number.isSafeInteger(maxPairsPerStep) || maxPairsPerStep < 1)
@@ -204,8 +209,4 @@ class StepPairs {
     this.sinceRefresh = 0;
     return this.cached;
   }
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

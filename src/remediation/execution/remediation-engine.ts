@@ -257,24 +257,40 @@ export class RemediationEngine {
     alert: ReceivedAlert,
     runbook: Runbook,
   ): Promise<{ reason: SkipPlan["reason"]; detail: string } | undefined> {
+    const plan = await this.plan(alert, [{ ...runbook, mode: "auto" }], "auto", {
+      silences: true,
+      guards: true,
+    });
+    return plan.kind === "skip" ? { reason: plan.reason, detail: plan.detail } : undefined;
+  }
+
+  /**
+   * Plans `alert` against `candidates` with what stops a run now: maintenance windows, and when asked
+   * (`read`) Alertmanager's silences (unreadable ones make the plan a paging skip unless configured
+   * otherwise) and the stored breakers.
+   */
+  private async plan(
+    alert: ReceivedAlert,
+    candidates: readonly Runbook[],
+    defaultMode: RunbookMode,
+    read: { readonly silences: boolean; readonly guards: boolean },
+  ): Promise<ReturnType<typeof planRemediation>> {
     const silences =
-      this.options.silences === undefined
+      !read.silences || this.options.silences === undefined
         ? []
         : await this.options.silences.activeSilences().then(
             (list): readonly Silence[] => list,
             (error: unknown) => ({ unavailable: errorMessage(error) }),
           );
-    const guards = await this.options.store.readGuards();
-    const plan = planRemediation(alert, [{ ...runbook, mode: "auto" }], {
+    const guards = read.guards ? await this.options.store.readGuards() : undefined;
+    return planRemediation(alert, candidates, {
       nowMs: this.now(),
-      defaultMode: "auto",
+      defaultMode,
       maintenanceWindows: this.options.maintenanceWindows ?? [],
-      breakers: guards.breakers,
+      breakers: guards?.breakers ?? {},
       silences,
       actWithoutSilences: this.options.actWithoutSilences ?? false,
     });
-    if (plan.kind === "skip") return { reason: plan.reason, detail: plan.detail };
-    return undefined;
   }
 
   /** Refuses an incident waiting for approval (same errors as `approve`). */
@@ -387,21 +403,9 @@ export class RemediationEngine {
         : this.runbooks.filter((runbook) => runbook.name === prediction.runbook);
     const matched = selectRunbook(alert, candidates);
     const mode = matched?.mode ?? this.defaultMode;
-    const silences =
-      matched === undefined || mode === "dry-run" || this.options.silences === undefined
-        ? []
-        : await this.options.silences.activeSilences().then(
-            (list): readonly Silence[] => list,
-            (error: unknown) => ({ unavailable: errorMessage(error) }),
-          );
-    const guards = matched === undefined ? undefined : await this.options.store.readGuards();
-    const plan = planRemediation(alert, candidates, {
-      nowMs: this.now(),
-      defaultMode: this.defaultMode,
-      maintenanceWindows: this.options.maintenanceWindows ?? [],
-      breakers: guards?.breakers ?? {},
-      silences,
-      actWithoutSilences: this.options.actWithoutSilences ?? false,
+    const plan = await this.plan(alert, candidates, this.defaultMode, {
+      silences: matched !== undefined && mode !== "dry-run",
+      guards: matched !== undefined,
     });
     switch (plan.kind) {
       case "unmatched":

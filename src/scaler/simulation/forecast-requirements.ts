@@ -47,11 +47,6 @@ export interface ForecastRequirementsHooks {
   readonly onTick?: (nowMs: number, step: number, totalSteps: number) => void;
   /** A monotonic clock in ms (e.g. `performance.now`) to time fits and forecasts; absent: untimed. */
   readonly clockMs?: () => number;
-  /**
-   * Called with each tick's forecast (every interval level the quantiles ask for, `window.toStep`
-   * steps from the model's newest observation): calibration studies and charts.
-   */
-  readonly onForecast?: (step: number, forecast: Forecast) => void;
 }
 
 /** Work done by the forecasting side of a replay. */
@@ -231,7 +226,6 @@ export function forecastRequirements(
           if (first.calibrated) calibratedForecasts++;
           calibration?.recordForecast(endMs, stepMs, first.pointForecast, window.fromStep, window.toStep);
         }
-        hooks.onForecast?.(step, shared.predict(window.toStep, { levels }));
         forecasts++;
         firstForecastStep ??= step;
       } catch (error) {
