@@ -165,6 +165,11 @@ export class ChaosClusterController {
   private ksmPort = 0;
   private closed = false;
   private slots: number[] = [];
+  /**
+   * Slots another process took after they were reserved (a pod there exits with EADDRINUSE): the
+   * port was only known free, not held, so a concurrent test may have bound it since.
+   */
+  private readonly takenSlots = new Set<number>();
   /** Pods started over the controller's life (new pods, not container restarts). */
   podsStarted = 0;
 
@@ -511,7 +516,7 @@ export class ChaosClusterController {
       status: this.podStatus(pod),
     });
     const used = new Set([...this.pods.values()].map((other) => other.port));
-    const slot = this.slots.find((port) => !used.has(port));
+    const slot = this.slots.find((port) => !used.has(port) && !this.takenSlots.has(port));
     // The slot is taken at once (before the next pod of this reconcile looks for one).
     pod.port = slot ?? -1;
     void (slot === undefined ? freePort() : Promise.resolve(slot)).then(
@@ -569,6 +574,13 @@ export class ChaosClusterController {
       }
       pod.readySinceMs = undefined;
       pod.restarts += 1;
+      if (stderr.includes("EADDRINUSE")) {
+        // Restarting on the same port would fail forever: move the pod to a free slot.
+        this.takenSlots.add(pod.port);
+        const used = new Set([...this.pods.values()].map((other) => other.port));
+        const free = this.slots.find((port) => !used.has(port) && !this.takenSlots.has(port));
+        if (free !== undefined) pod.port = free;
+      }
       this.log(
         `controller: ${pod.namespace}/${pod.name} exited (${code ?? signal ?? "?"}), restart ${pod.restarts} in ${pod.backoffMs} ms${stderr === "" ? "" : `: ${stderr.trim().split("\n").pop() ?? ""}`}`,
       );
