@@ -1,4 +1,5 @@
 import { restoreDrift } from "./baseline/drift.js";
+import { restoreMovingAverage } from "./baseline/moving-average.js";
 import { restoreNaive2 } from "./baseline/naive2.js";
 import { restoreSeasonalNaive } from "./baseline/seasonal-naive.js";
 import { ModelError, ModelErrorCode } from "./errors.js";
@@ -14,6 +15,7 @@ import { restoreTheta } from "./theta/theta-forecaster.js";
 const RESTORERS: Record<string, (state: ModelState) => FittedModel> = {
   "seasonal-naive": restoreSeasonalNaive,
   drift: restoreDrift,
+  "moving-average": restoreMovingAverage,
   ets: restoreEts,
   naive2: restoreNaive2,
   theta: restoreTheta,

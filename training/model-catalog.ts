@@ -1,4 +1,5 @@
 import { DriftForecaster } from "../models/baseline/drift.js";
+import { MovingAverageForecaster } from "../models/baseline/moving-average.js";
 import { Naive2Forecaster } from "../models/baseline/naive2.js";
 import { SeasonalNaiveForecaster } from "../models/baseline/seasonal-naive.js";
 import { EtsForecaster } from "../models/ets/ets-forecaster.js";
@@ -20,6 +21,7 @@ export const MODEL_NAMES = [
   "naive",
   "snaive",
   "drift",
+  "moving-average",
   "naive2",
   "theta",
   "mstl",
@@ -111,6 +113,8 @@ export function createForecaster(name: string, context: ModelContext): Forecaste
       return new SeasonalNaiveForecaster(Math.max(1, context.period));
     case "drift":
       return new DriftForecaster();
+    case "moving-average":
+      return new MovingAverageForecaster({ horizonSteps: Math.max(1, context.horizonSteps) });
     case "ets":
       return new EtsForecaster({ period: Math.max(1, context.period) });
     case "naive2":
@@ -259,6 +263,7 @@ export function autoCandidates(context: ModelContext): Forecaster[] {
     new ThetaForecaster({ period }),
     ...(period > 1 ? [new Naive2Forecaster(period)] : []),
     new SeasonalNaiveForecaster(1),
+    new MovingAverageForecaster({ horizonSteps: Math.max(1, context.horizonSteps) }),
     new DriftForecaster(),
     new DampedTrendForecaster(),
   ];
