@@ -6,7 +6,11 @@
  * the reactive HPA at equal pod-hours (within 2%). Prints the tables and the runtime, writes
  * bench-results/scaler-bench.json and .svg.
  *
- * Flags: --model auto  --out file.json  --svg file.svg
+ * Also replays a ceiling (`--skip-ceiling` to leave it out): floors sized on the trace's own future
+ * rate, a centred 31-minute mean (see `ClairvoyantRateForecaster`) — how much better forecasts could
+ * give at each budget, with the per-minute noise still unknown.
+ *
+ * Flags: --model auto  --out file.json  --svg file.svg  --skip-uncalibrated  --skip-ceiling
  */
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -22,6 +26,8 @@ import {
   simulationChartSvg,
   simulationJson,
 } from "../src/cli/simulate-command.js";
+import { simulateScaling } from "../src/scaler/simulation/simulate-scaling.js";
+import { ClairvoyantRateForecaster } from "./clairvoyant-rate-forecaster.js";
 import { findRepoRoot } from "./repo-root.js";
 
 const TRACE = "traces/nasa_http_1995_requests_per_minute.csv";
@@ -29,6 +35,8 @@ const PEAK_DIVISOR = 14;
 const STARTUP_SECONDS = 180;
 /** presage's under-provisioned pod-minutes must be at least this much below the HPA's (goal 0.8). */
 const REQUIRED_REDUCTION = 0.5;
+/** The ceiling's centred mean spans 2·15 + 1 = 31 minutes. */
+const CEILING_HALF_WINDOW_STEPS = 15;
 
 const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 const { values: flags } = parseArgs({
@@ -37,6 +45,7 @@ const { values: flags } = parseArgs({
     out: { type: "string", default: join(repoRoot, "bench-results", "scaler-bench.json") },
     svg: { type: "string" },
     "skip-uncalibrated": { type: "boolean", default: false },
+    "skip-ceiling": { type: "boolean", default: false },
   },
 });
 const sharedData = process.env.PRESAGE_SHARED_DATA ?? resolve(repoRoot, "../shared/data");
@@ -61,6 +70,16 @@ const acceptance = acceptanceOf(result);
 // The same replay with floors sized on the model's own intervals: what the calibration adds.
 const uncalibrated = flags["skip-uncalibrated"] ? undefined : simulate(false);
 const uncalibratedAcceptance = uncalibrated === undefined ? undefined : acceptanceOf(uncalibrated.result);
+const ceilingAcceptance = flags["skip-ceiling"]
+  ? undefined
+  : acceptanceOf(
+      simulateScaling(trace, {
+        startupSeconds: STARTUP_SECONDS,
+        sweep: {},
+        podCapacity: run.podCapacity,
+        createForecaster: () => new ClairvoyantRateForecaster(trace, CEILING_HALF_WINDOW_STEPS),
+      }),
+    );
 
 process.stdout.write(
   `NASA HTTP 1995, per minute: pod capacity = peak / ${PEAK_DIVISOR}, start-up ${STARTUP_SECONDS} s\n`,
@@ -82,7 +101,10 @@ process.stdout.write(
     `${reductionRow("calibrated quantiles", acceptance)}\n` +
     (uncalibratedAcceptance === undefined
       ? ""
-      : `${reductionRow("model intervals", uncalibratedAcceptance)}\n`),
+      : `${reductionRow("model intervals", uncalibratedAcceptance)}\n`) +
+    (ceilingAcceptance === undefined
+      ? ""
+      : `${reductionRow("ceiling: the future 31-min mean rate, calibrated", ceilingAcceptance)}\n`),
 );
 
 const report = {
@@ -104,6 +126,7 @@ const report = {
   forecast: result.forecast,
   acceptance,
   uncalibrated: uncalibratedAcceptance ?? null,
+  ceiling: ceilingAcceptance ?? null,
   matches: (result.matches ?? []).map((match) => ({
     reactive: {
       targetUtilization: match.reactive.targetUtilization,
