@@ -620,7 +620,10 @@ export class ScalerLoop {
       this.failure(target.name, "load model", error, key);
       return { error: errorMessage(error) };
     }
-    cached = await this.advance(state, cached, nowMs);
+    const { stepSeconds } = cached;
+    cached = await this.advance(state, cached, nowMs, (model, dataEndMs, phaseMs) => {
+      this.recordPastForecast(state, model, { dataEndMs, stepSeconds, nowMs: dataEndMs + phaseMs }, lead);
+    });
     const ageMs = nowMs - cached.dataEndMs;
     const limitMs = this.maxForecastAgeMs(target, cached);
     if (ageMs > limitMs) {
@@ -717,10 +720,21 @@ export class ScalerLoop {
    * are interpolated so the model's seasonal phase stays aligned with the clock; trailing gaps are left
    * for the next tick. A failed fetch is counted and logged; the model stays where it was (and turns
    * stale if fetches keep failing).
+   *
+   * Catching up on more than one step (after a start, a new model version or an outage), the model is
+   * advanced a step at a time and `recordPast` is called at each past instant, so the floor calibration
+   * learns from the forecasts the loop would have made then (all out of sample: the model's data ended
+   * before). Without this a restarted loop sized floors on the model's own intervals for a day.
    */
-  private async advance(state: TargetState, cached: CachedModel, nowMs: number): Promise<CachedModel> {
+  private async advance(
+    state: TargetState,
+    cached: CachedModel,
+    nowMs: number,
+    recordPast: (model: FittedModel, dataEndMs: number, phaseMs: number) => void,
+  ): Promise<CachedModel> {
     const stepMs = cached.stepSeconds * 1000;
     const latestMs = Math.floor(nowMs / stepMs) * stepMs;
+    const catchingUp = latestMs - cached.dataEndMs > stepMs;
     let current = cached;
     while (latestMs - current.dataEndMs >= stepMs) {
       const startMs = current.dataEndMs + stepMs;
@@ -745,15 +759,27 @@ export class ScalerLoop {
       // Measured values only (interpolated ones are not what happened), and only those consumed now:
       // a trailing gap is fetched again next tick.
       const calibration = this.calibrationOf(state);
-      values.slice(0, filled.length).forEach((value, index) => {
-        calibration.observe(current.dataEndMs + (index + 1) * stepMs, value);
-      });
       try {
-        current = {
-          ...current,
-          model: current.model.update(filled),
-          dataEndMs: current.dataEndMs + filled.length * stepMs,
-        };
+        if (catchingUp) {
+          let { model, dataEndMs } = current;
+          filled.forEach((value, index) => {
+            dataEndMs += stepMs;
+            calibration.observe(dataEndMs, values[index] ?? Number.NaN);
+            model = model.update([value]);
+            // The newest instant is this tick's own forecast.
+            if (dataEndMs < latestMs) recordPast(model, dataEndMs, nowMs - latestMs);
+          });
+          current = { ...current, model, dataEndMs };
+        } else {
+          values.slice(0, filled.length).forEach((value, index) => {
+            calibration.observe(current.dataEndMs + (index + 1) * stepMs, value);
+          });
+          current = {
+            ...current,
+            model: current.model.update(filled),
+            dataEndMs: current.dataEndMs + filled.length * stepMs,
+          };
+        }
       } catch (error) {
         this.failure(
           state.target.name,
@@ -770,6 +796,41 @@ export class ScalerLoop {
     }
     state.cached = current;
     return current;
+  }
+
+  /**
+   * The forecast the loop would have sized a floor from at a past instant (`at.nowMs`, as far after
+   * the data end as live ticks run), recorded for the calibration only. One that fails is not recorded.
+   */
+  private recordPastForecast(
+    state: TargetState,
+    model: FittedModel,
+    at: { readonly dataEndMs: number; readonly stepSeconds: number; readonly nowMs: number },
+    lead: StartupLead,
+  ): void {
+    const { target } = state;
+    const { dataEndMs, stepSeconds } = at;
+    try {
+      const window = forecastWindowSteps({
+        ...at,
+        leadMs: lead.leadMs,
+        windowMs: target.windowMs,
+      });
+      const required = requiredReplicas(model, {
+        ...window,
+        podCapacity: target.podCapacity,
+        quantile: target.quantile,
+      });
+      this.calibrationOf(state).recordForecast(
+        dataEndMs,
+        stepSeconds * 1000,
+        required.pointForecast,
+        required.fromStep,
+        required.toStep,
+      );
+    } catch {
+      // Only the calibration loses a pair; the live forecast reports its own failures.
+    }
   }
 
   /**

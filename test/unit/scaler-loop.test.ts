@@ -530,6 +530,34 @@ describe("ScalerLoop", () => {
     );
   });
 
+  it("after a start behind the model's data, calibrates from the forecasts it would have made meanwhile", async () => {
+    const cluster = clusterWith(WEB, API);
+    // Started 3 hours (36 five-minute steps) after the model's data ended, as after a restart.
+    const startMs = TRAINED_AT + 3 * 60 * MINUTE;
+    const h = harness({
+      actuator: cluster,
+      startMs,
+      targets: [spec(WEB, "shadow"), spec(API, "shadow", { calibrate: false })],
+      calibration: { minPairsPerStep: 12 },
+    });
+    const report = await h.loop.tick();
+    expect(report.decided).toBe(2);
+    // One decision per target: the catch-up decided nothing, it only fed the calibration.
+    expect(h.loop.decisions({ target: "web" })).toHaveLength(1);
+    expect(h.loop.decisions({ target: "web" })[0]?.decision.detail).toContain("calibrated q0.9");
+    expect(h.loop.decisions({ target: "api" })[0]?.decision.detail).not.toContain("calibrated");
+
+    // Only 30 minutes behind (6 steps): too few pairs yet, the model's own interval is used.
+    const soon = harness({
+      actuator: clusterWith(WEB),
+      startMs: TRAINED_AT + 30 * MINUTE,
+      targets: [spec(WEB, "shadow")],
+      calibration: { minPairsPerStep: 12 },
+    });
+    await soon.loop.tick();
+    expect(soon.loop.decisions({ target: "web" })[0]?.decision.detail).not.toContain("calibrated");
+  });
+
   it("keeps a bounded decision log", async () => {
     const cluster = clusterWith(WEB);
     const h = harness({ actuator: cluster, targets: [spec(WEB, "shadow")], decisionLogSize: 5 });
