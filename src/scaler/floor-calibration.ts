@@ -79,6 +79,11 @@ export class FloorCalibration {
     return this.options.noiseExponent;
   }
 
+  /** Pairs a horizon step needs before it is used. */
+  get minPairsPerStep(): number {
+    return this.options.minPairsPerStep;
+  }
+
   /**
    * Remembers the point forecast a floor was sized from: `forecast[h − 1]` predicts the step ending at
    * `dataEndMs + h · stepMs`, for each `h` in `[fromStep, toStep]`. Non-finite values are skipped. A

@@ -30,8 +30,11 @@ export interface LoopTimers {
 /** Options of {@link ScalerLoop}. */
 export interface ScalerLoopOptions {
   readonly actuator: ScalerActuator;
-  /** Where trained models come from; only `current` is used. */
-  readonly registry: Pick<ModelRegistry, "current">;
+  /**
+   * Where trained models come from: `current` each tick; `listVersions` and `get`, when there, once
+   * per target at start-up to warm its floor calibration on the previous version.
+   */
+  readonly registry: Pick<ModelRegistry, "current"> & Partial<Pick<ModelRegistry, "listVersions" | "get">>;
   /** Where the newest load points come from (the same source the models were trained on). */
   readonly source: MetricSource;
   /** Targets declared in config; annotated HPAs are added every tick. @defaultValue none */
@@ -148,6 +151,8 @@ interface TargetState {
   cached?: CachedModel;
   /** Created on first use, and again when the target's noise exponent changes. */
   calibration?: FloorCalibration;
+  /** Whether `warmCalibration` has run for this target. */
+  calibrationWarmed?: boolean;
   lowSinceMs?: number;
   /** The floor of the last decision that was not applied (shadow mode, or not leader). */
   virtualFloor?: number;
@@ -165,6 +170,11 @@ interface ForecastOutcome {
 
 /** Most points fetched in one request while catching a model up (Prometheus allows 11 000). */
 const MAX_FETCH_STEPS = 10_000;
+/** Steps replayed beyond a calibration's `minPairsPerStep`, so the farthest horizon step gets its pairs too. */
+const WARM_MARGIN_STEPS = 60;
+
+/** Records the forecast the loop would have made when the data ended at `dataEndMs`, `phaseMs` into a step. */
+type PastForecastRecorder = (model: FittedModel, dataEndMs: number, phaseMs: number) => void;
 /** The forecast-age limit when a target sets none: three steps of its model, at least this. */
 const MIN_DEFAULT_FORECAST_AGE_MS = 300_000;
 const LOOP_TARGET = "-";
@@ -621,9 +631,16 @@ export class ScalerLoop {
       return { error: errorMessage(error) };
     }
     const { stepSeconds } = cached;
-    cached = await this.advance(state, cached, nowMs, (model, dataEndMs, phaseMs) => {
+    const recordPast: PastForecastRecorder = (model, dataEndMs, phaseMs) => {
       this.recordPastForecast(state, model, { dataEndMs, stepSeconds, nowMs: dataEndMs + phaseMs }, lead);
-    });
+    };
+    if (state.calibrationWarmed !== true) {
+      const phaseMs = nowMs - Math.floor(nowMs / (stepSeconds * 1000)) * stepSeconds * 1000;
+      await this.warmCalibration(state, cached, (model, dataEndMs) => {
+        recordPast(model, dataEndMs, phaseMs);
+      });
+    }
+    cached = await this.advance(state, cached, nowMs, recordPast);
     const ageMs = nowMs - cached.dataEndMs;
     const limitMs = this.maxForecastAgeMs(target, cached);
     if (ageMs > limitMs) {
@@ -730,11 +747,29 @@ export class ScalerLoop {
     state: TargetState,
     cached: CachedModel,
     nowMs: number,
-    recordPast: (model: FittedModel, dataEndMs: number, phaseMs: number) => void,
+    recordPast: PastForecastRecorder,
   ): Promise<CachedModel> {
     const stepMs = cached.stepSeconds * 1000;
     const latestMs = Math.floor(nowMs / stepMs) * stepMs;
-    const catchingUp = latestMs - cached.dataEndMs > stepMs;
+    const current = await this.feed(state, cached, latestMs, (model, dataEndMs) => {
+      recordPast(model, dataEndMs, nowMs - latestMs);
+    });
+    state.cached = current;
+    return current;
+  }
+
+  /**
+   * `advance` up to `latestMs` (a step boundary) without touching the target's cached model; with
+   * `recordPast`, a backlog of more than one step is walked a step at a time (see `advance`).
+   */
+  private async feed(
+    state: TargetState,
+    cached: CachedModel,
+    latestMs: number,
+    recordPast?: (model: FittedModel, dataEndMs: number) => void,
+  ): Promise<CachedModel> {
+    const stepMs = cached.stepSeconds * 1000;
+    const catchingUp = recordPast !== undefined && latestMs - cached.dataEndMs > stepMs;
     let current = cached;
     while (latestMs - current.dataEndMs >= stepMs) {
       const startMs = current.dataEndMs + stepMs;
@@ -767,7 +802,7 @@ export class ScalerLoop {
             calibration.observe(dataEndMs, values[index] ?? Number.NaN);
             model = model.update([value]);
             // The newest instant is this tick's own forecast.
-            if (dataEndMs < latestMs) recordPast(model, dataEndMs, nowMs - latestMs);
+            if (dataEndMs < latestMs) recordPast(model, dataEndMs);
           });
           current = { ...current, model, dataEndMs };
         } else {
@@ -794,8 +829,56 @@ export class ScalerLoop {
       // A range ending in a gap is picked up again next tick.
       if (filled.length < values.length) break;
     }
-    state.cached = current;
     return current;
+  }
+
+  /**
+   * Once per target, when its calibration has nothing yet (the loop just started): the newest older
+   * model version in the registry is replayed over the data between its end and the current model's
+   * (the last `minPairsPerStep` + {@link WARM_MARGIN_STEPS} steps of it), recording the forecasts it
+   * would have made — out of sample for that version. With daily retraining this gives the calibration
+   * its day of pairs at start-up; the current model's own catch-up (`advance`) adds the rest.
+   * Best effort: anything missing or failing leaves the calibration to learn live.
+   */
+  private async warmCalibration(
+    state: TargetState,
+    cached: CachedModel,
+    recordPast: (model: FittedModel, dataEndMs: number) => void,
+  ): Promise<void> {
+    state.calibrationWarmed = true;
+    const calibration = this.calibrationOf(state);
+    if (calibration.status().minPairs > 0) return;
+    const registry = this.options.registry;
+    if (registry.listVersions === undefined || registry.get === undefined) return;
+    const name = state.target.name;
+    const stepMs = cached.stepSeconds * 1000;
+    try {
+      const older = (await registry.listVersions(name))
+        .filter(
+          (summary) =>
+            summary.dataRange.stepSeconds === cached.stepSeconds &&
+            summary.dataRange.endMs < cached.dataEndMs,
+        )
+        .sort((a, b) => b.dataRange.endMs - a.dataRange.endMs)[0];
+      if (older === undefined) return;
+      const artifact = await registry.get(name, older.version);
+      if (artifact === undefined) return;
+      let prior: CachedModel = {
+        version: artifact.version,
+        model: this.restore(artifact.state),
+        dataEndMs: artifact.dataRange.endMs,
+        stepSeconds: artifact.dataRange.stepSeconds,
+      };
+      const replayFromMs = cached.dataEndMs - (calibration.minPairsPerStep + WARM_MARGIN_STEPS) * stepMs;
+      if (prior.dataEndMs < replayFromMs) prior = await this.feed(state, prior, replayFromMs);
+      prior = await this.feed(state, prior, cached.dataEndMs, recordPast);
+      const status = calibration.status();
+      this.log(
+        `scaler calibration warmed target=${name} from=v${artifact.version} until=${new Date(prior.dataEndMs).toISOString()} pairs=${status.minPairs} calibratedSteps=${status.calibratedSteps}`,
+      );
+    } catch (error) {
+      this.log(`scaler calibration not warmed target=${name}: ${errorMessage(error)}`);
+    }
   }
 
   /**

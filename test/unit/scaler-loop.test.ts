@@ -104,6 +104,7 @@ function harness(
   options: Omit<ScalerLoopOptions, "registry" | "source" | "actuator"> & {
     actuator: SimulatedCluster;
     source?: MetricSource;
+    registry?: ScalerLoopOptions["registry"];
     startMs?: number;
   },
 ): Harness {
@@ -556,6 +557,55 @@ describe("ScalerLoop", () => {
     });
     await soon.loop.tick();
     expect(soon.loop.decisions({ target: "web" })[0]?.decision.detail).not.toContain("calibrated");
+  });
+
+  it("at start-up, warms the calibration by replaying the previous model version up to the current one's data", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "presage-scaler-warm-"));
+    const versions = new FileModelRegistry({ directory: dir });
+    try {
+      for (const endMs of [TRAINED_AT - 86_400_000, TRAINED_AT]) {
+        const history = await synthetic.fetchRange({
+          query: "",
+          startMs: endMs - 14 * 86_400_000,
+          endMs,
+          stepSeconds: STEP_SECONDS,
+        });
+        const trained = await trainTarget({
+          target: {
+            name: "web",
+            stepSeconds: STEP_SECONDS,
+            horizonSteps: 6,
+            seasonalitySeconds: [86_400],
+            models: ["snaive"],
+          },
+          history,
+          registry: versions,
+          codeVersion: "test",
+          now: () => new Date(endMs),
+        });
+        await versions.promote("web", trained.artifact.version);
+      }
+      const h = harness({
+        actuator: clusterWith(WEB),
+        registry: versions,
+        targets: [spec(WEB, "shadow")],
+        calibration: { minPairsPerStep: 12 },
+      });
+      await h.loop.tick();
+      expect(h.lines.some((line) => /scaler calibration warmed target=web from=v1 /.test(line))).toBe(true);
+      expect(h.loop.decisions({ target: "web" })[0]?.decision.detail).toContain("calibrated q0.9");
+      // The same start on a registry holding only one version: nothing to replay, model intervals.
+      const single = harness({
+        actuator: clusterWith(WEB),
+        targets: [spec(WEB, "shadow")],
+        calibration: { minPairsPerStep: 12 },
+      });
+      await single.loop.tick();
+      expect(single.loop.decisions({ target: "web" })[0]?.decision.detail).not.toContain("calibrated");
+    } finally {
+      await versions.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps a bounded decision log", async () => {
