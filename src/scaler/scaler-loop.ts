@@ -1,3 +1,4 @@
+import { setImmediate as setImmediatePromise } from "node:timers/promises";
 import type { FittedModel, ModelState } from "../../models/forecaster.js";
 import type { ModelRegistry } from "../../training/registry/model-registry.js";
 import { restoreModel as defaultRestoreModel } from "../../training/restore-model.js";
@@ -172,6 +173,8 @@ interface ForecastOutcome {
 const MAX_FETCH_STEPS = 10_000;
 /** Steps replayed beyond a calibration's `minPairsPerStep`, so the farthest horizon step gets its pairs too. */
 const WARM_MARGIN_STEPS = 60;
+/** A step-by-step catch-up yields to the event loop this often. */
+const CATCH_UP_YIELD_STEPS = 250;
 
 /** Records the forecast the loop would have made when the data ended at `dataEndMs`, `phaseMs` into a step. */
 type PastForecastRecorder = (model: FittedModel, dataEndMs: number, phaseMs: number) => void;
@@ -797,13 +800,15 @@ export class ScalerLoop {
       try {
         if (catchingUp) {
           let { model, dataEndMs } = current;
-          filled.forEach((value, index) => {
+          for (const [index, value] of filled.entries()) {
+            // A week of steps is seconds of work: let lease renewals and HTTP in between.
+            if (index > 0 && index % CATCH_UP_YIELD_STEPS === 0) await setImmediatePromise();
             dataEndMs += stepMs;
             calibration.observe(dataEndMs, values[index] ?? Number.NaN);
             model = model.update([value]);
             // The newest instant is this tick's own forecast.
             if (dataEndMs < latestMs) recordPast(model, dataEndMs);
-          });
+          }
           current = { ...current, model, dataEndMs };
         } else {
           values.slice(0, filled.length).forEach((value, index) => {
