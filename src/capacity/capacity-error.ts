@@ -26,14 +26,20 @@ export class CapacityError extends Error {
 export class SinkDeliveryError extends Error {
   override readonly name = "SinkDeliveryError";
   readonly code = CapacityErrorCode.sinkFailed;
+  /** How long the sink asked to be left alone (its `Retry-After`), when it said. */
+  readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
     /** HTTP status, when the sink answered. */
     readonly status: number | undefined,
     /** Network errors, timeouts, 408/429/5xx: likely to pass. Other 4xx: needs a config fix. */
     readonly retryable: boolean,
-    options?: ErrorOptions,
+    options?: ErrorOptions & {
+      /** How long the sink asked to be left alone (its `Retry-After`), when it said. */
+      readonly retryAfterMs?: number;
+    },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }

@@ -1,4 +1,5 @@
 import { backoffDelayMs } from "../sources/retry-with-backoff.js";
+import { SinkDeliveryError } from "./capacity-error.js";
 import type { CapacityState, CapacityStateStore, OutboxMessage } from "./capacity-state.js";
 import { refKey } from "./ticket-record.js";
 import type { TicketSink } from "./ticket-sink.js";
@@ -13,6 +14,9 @@ export interface OutboxDeliverySettings {
   /** How long a claimed message is reserved for this dispatcher; after a crash it is claimable again. */
   readonly leaseMs: number;
 }
+
+/** A sink's `Retry-After` is honoured up to this long (a misconfigured sink must not park a ticket for days). */
+const MAX_RETRY_AFTER_MS = 3_600_000;
 
 export type OutboxEvent =
   | { readonly kind: "delivered"; readonly message: OutboxMessage; readonly ref: string | undefined }
@@ -47,7 +51,8 @@ export interface DeliveryRound {
 /**
  * The act side of ticketing: delivers outbox messages to their sinks. Messages leave the outbox only
  * once their sink accepted them, so nothing is lost across failures or restarts; every failure is
- * retried with exponential backoff (capped, with jitter) for as long as it takes. Never a storm:
+ * retried with exponential backoff (capped, with jitter; at least the sink's `Retry-After`; at the cap
+ * for answers retrying will not fix) for as long as it takes. Never a storm:
  *
  * - one message in flight per ticket and sink — only the oldest pending message of a (fingerprint,
  *   sink) is eligible, so events arrive in order and an update never overtakes its open;
@@ -114,15 +119,7 @@ export class TicketOutbox {
     } catch (error) {
       signal?.throwIfAborted();
       const text = error instanceof Error ? error.message : String(error);
-      const retryInMs = backoffDelayMs(
-        message.attempts,
-        {
-          attempts: Number.MAX_SAFE_INTEGER,
-          baseDelayMs: this.options.delivery.baseDelayMs,
-          maxDelayMs: this.options.delivery.maxDelayMs,
-        },
-        this.random,
-      );
+      const retryInMs = this.retryDelayMs(message, error);
       const nowMs = this.now();
       await this.options.store.update((current) => ({
         state: failMessage(current, message, text, nowMs + retryInMs),
@@ -131,6 +128,24 @@ export class TicketOutbox {
       this.options.onEvent?.({ kind: "failed", message, error: text, retryInMs });
       return false;
     }
+  }
+
+  /**
+   * When to try a failed message again: exponential backoff with jitter; at least what the sink asked
+   * for in `Retry-After` (up to {@link MAX_RETRY_AFTER_MS}); and straight at `maxDelayMs` for an
+   * answer retrying will not change (401, 403, 404, 422: a token or project to fix) — still retried,
+   * so the ticket goes out once it is fixed, but without hammering the sink meanwhile.
+   */
+  private retryDelayMs(message: OutboxMessage, error: unknown): number {
+    const { baseDelayMs, maxDelayMs } = this.options.delivery;
+    const backoff = backoffDelayMs(
+      message.attempts,
+      { attempts: Number.MAX_SAFE_INTEGER, baseDelayMs, maxDelayMs },
+      this.random,
+    );
+    if (!(error instanceof SinkDeliveryError)) return backoff;
+    const asked = Math.min(error.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS);
+    return Math.max(error.retryable ? backoff : maxDelayMs, asked);
   }
 
   private allowance(nowMs: number): Map<string, number> {

@@ -87,10 +87,12 @@ export async function sendJson(options: SendJsonOptions): Promise<unknown> {
   if (!response.ok) {
     const status = response.status;
     const retryable = status === 408 || status === 429 || status >= 500;
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
     throw new SinkDeliveryError(
       `${options.description}: ${options.method} ${safeUrl(options.url)} answered ${status}${text === "" ? "" : `: ${text.slice(0, 300)}`}`,
       status,
       retryable,
+      retryAfterMs === undefined ? undefined : { retryAfterMs },
     );
   }
   if (text === "") return undefined;
@@ -99,6 +101,20 @@ export async function sendJson(options: SendJsonOptions): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A `Retry-After` header as a delay: delta-seconds or an HTTP date (RFC 9110 §10.2.3); `undefined`
+ * when absent or unreadable (then the outbox's own backoff applies).
+ */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // HTTP dates name the day and month ("Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse takes "-5" too.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
+  const atMs = Date.parse(trimmed);
+  return Number.isFinite(atMs) ? Math.max(0, atMs - nowMs) : undefined;
 }
 
 function describe(error: unknown): string {

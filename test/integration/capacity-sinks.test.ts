@@ -232,17 +232,24 @@ describe("Slack incoming-webhook sink", () => {
     expect(bodies[0]?.blocks.map((block) => block.type)).toEqual(["section", "section", "context"]);
   });
 
-  it("treats a 5xx as retryable and a closed port as a network failure", async () => {
+  it("treats a 5xx as retryable, reads a 429's Retry-After, and a closed port as a network failure", async () => {
     receiver.respond = () => ({ status: 503, body: "busy" });
     const sink = new SlackTicketSink({ name: "chat", url: `${receiver.url}/services/x` });
     await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
       status: 503,
       retryable: true,
     });
+    receiver.respond = () => ({ status: 429, body: "slow down", headers: { "Retry-After": "7" } });
+    await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
+      status: 429,
+      retryable: true,
+      retryAfterMs: 7000,
+    });
     await receiver.close();
     await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
       status: undefined,
       retryable: true,
+      retryAfterMs: undefined,
     });
   });
 });

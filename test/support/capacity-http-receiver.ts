@@ -14,6 +14,8 @@ export interface ReceivedRequest {
 export interface ReceiverAnswer {
   readonly status: number;
   readonly body?: unknown;
+  /** Extra response headers, e.g. `Retry-After`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -73,6 +75,7 @@ export class CapacityHttpReceiver {
               : JSON.stringify(answer.body);
         response.writeHead(answer.status, {
           "Content-Type": typeof answer.body === "string" ? "text/plain" : "application/json",
+          ...answer.headers,
         });
         response.end(payload);
       });

@@ -7,7 +7,7 @@ import { SinkDeliveryError } from "../../src/capacity/capacity-error.js";
 import { emptyCapacityState, type CapacityState } from "../../src/capacity/capacity-state.js";
 import { FileCapacityStateStore } from "../../src/capacity/file-capacity-state-store.js";
 import { claimDueMessages, TicketOutbox } from "../../src/capacity/ticket-outbox.js";
-import type { SinkDelivery, TicketSink } from "../../src/capacity/ticket-sink.js";
+import { parseRetryAfter, type SinkDelivery, type TicketSink } from "../../src/capacity/ticket-sink.js";
 import { plannedWithRunway } from "../support/capacity-fixtures.js";
 
 const T0 = Date.UTC(2025, 5, 2, 6);
@@ -208,6 +208,40 @@ describe("TicketOutbox over a state file", () => {
     expect(hook.deliveries).toHaveLength(1);
   });
 
+  it("waits at least a sink's Retry-After (up to an hour), and at the cap after an answer retrying will not fix", async () => {
+    let nowMs = T0;
+    const store = new FileCapacityStateStore({ path });
+    await store.update((state) => ({ state: withTicket(state, "open", 40), result: undefined }));
+    let failure = new SinkDeliveryError("429 slow down", 429, true, { retryAfterMs: 30_000 });
+    const sink: TicketSink = {
+      name: "hook",
+      type: "webhook",
+      deliver: () => Promise.reject(failure),
+    };
+    const outbox = new TicketOutbox({
+      store,
+      sinks: new Map([["hook", sink]]),
+      delivery,
+      now: () => nowMs,
+      random: () => 0.5,
+    });
+    const nextDelay = async (): Promise<number> => {
+      expect(await outbox.deliverDue()).toMatchObject({ failed: 1 });
+      const message = (await store.read()).outbox.find((m) => m.sink === "hook")!;
+      const delay = message.nextAttemptAtMs - nowMs;
+      nowMs = message.nextAttemptAtMs;
+      return delay;
+    };
+    // Backoff alone would wait 750 ms.
+    expect(await nextDelay()).toBe(30_000);
+    failure = new SinkDeliveryError("503 for a day", 503, true, { retryAfterMs: 86_400_000 });
+    expect(await nextDelay()).toBe(3_600_000);
+    // 401: bad credentials. Backoff would be 3 s; it waits the 60 s cap, and is still kept.
+    failure = new SinkDeliveryError("401 bad credentials", 401, false);
+    expect(await nextDelay()).toBe(60_000);
+    expect((await store.read()).outbox.filter((m) => m.sink === "hook")).toHaveLength(1);
+  });
+
   it("limits deliveries per sink per minute", async () => {
     let nowMs = T0;
     const store = new FileCapacityStateStore({ path });
@@ -283,5 +317,16 @@ describe("FileCapacityStateStore", () => {
     expect(await readFile(path, "utf8")).toBe("{ not json");
     await writeFile(path, JSON.stringify({ version: 2 }));
     await expect(store.read()).rejects.toThrow(/is not capacity state/);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads delta-seconds and HTTP dates, and nothing else", () => {
+    expect(parseRetryAfter("120", T0)).toBe(120_000);
+    expect(parseRetryAfter(new Date(T0 + 90_000).toUTCString(), T0)).toBe(90_000);
+    expect(parseRetryAfter(new Date(T0 - 90_000).toUTCString(), T0)).toBe(0);
+    expect(parseRetryAfter("soon", T0)).toBeUndefined();
+    expect(parseRetryAfter("-5", T0)).toBeUndefined();
+    expect(parseRetryAfter(null, T0)).toBeUndefined();
   });
 });
