@@ -61,7 +61,9 @@ export interface Remediation {
  */
 export async function createRemediation(options: CreateRemediationOptions): Promise<Remediation> {
   const { config } = options;
-  const runbooks = await loadRunbooks(config.runbooksDir);
+  const runbooks = await loadRunbooks(config.runbooksDir, {
+    httpHookAllowedHosts: config.httpHookAllowedHosts,
+  });
   const store: RemediationStore =
     options.redisUrl === undefined
       ? await FileRemediationStore.open({ directory: config.directory })

@@ -6,6 +6,7 @@ import { NotificationKind } from "./notifications/remediation-notification.js";
 import type { NotificationSink } from "./notifications/notification-outbox.js";
 import { DEFAULT_GUARD_LIMITS, type GuardLimits } from "./planning/guard-limits.js";
 import type { MaintenanceWindow } from "./planning/maintenance-window.js";
+import { parseAllowedHost } from "./runbooks/hook-url-template.js";
 import type { RunbookMode } from "./runbooks/runbook.js";
 
 const duration = millisecondsDurationSchema;
@@ -130,6 +131,22 @@ export const remediationConfigSchema = z
       })
       .strict()
       .prefault({}),
+    httpHooks: z
+      .object({
+        /**
+         * Hosts `http-hook` steps may call, each `host` (any port) or `host:port`; a runbook calling
+         * another is refused at load. Unset: any host (the origin is still fixed by the runbook text).
+         */
+        allowedHosts: z
+          .array(
+            z.string().refine((entry) => parseAllowedHost(entry) !== undefined, {
+              error: 'must be a host or host:port such as "hooks.example.com" or "10.0.0.5:8443"',
+            }),
+          )
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     deliveryTtl: duration.default("7d"),
     approvalTimeout: duration.default("1h"),
     pageOnGuardDenial: z.boolean().default(true),
@@ -174,6 +191,8 @@ export interface ResolvedRemediationConfig {
     readonly maxAttempts: number;
     readonly ledgerBaseUrl?: string;
   };
+  /** `httpHooks.allowedHosts`. @defaultValue undefined: any host */
+  readonly httpHookAllowedHosts?: readonly string[];
   readonly deliveryTtlMs: number;
   readonly approvalTimeoutMs: number;
   readonly pageOnGuardDenial: boolean;
@@ -246,6 +265,9 @@ export function resolveRemediationConfig(
         ? {}
         : { ledgerBaseUrl: section.notifications.ledgerBaseUrl }),
     },
+    ...(section.httpHooks.allowedHosts === undefined
+      ? {}
+      : { httpHookAllowedHosts: section.httpHooks.allowedHosts }),
     deliveryTtlMs: ms(section.deliveryTtl),
     approvalTimeoutMs: ms(section.approvalTimeout),
     pageOnGuardDenial: section.pageOnGuardDenial,

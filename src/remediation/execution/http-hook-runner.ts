@@ -10,7 +10,9 @@ export interface HttpHookRunnerOptions {
 
 /**
  * Runs `http-hook` actions: one request with the rendered JSON body; a 2xx answer is success, anything
- * else (or no answer within the step's timeout) fails the action. Hooks are not undoable.
+ * else (or no answer within the step's timeout) fails the action. Redirects are not followed: the
+ * runbook fixes the hook's origin, and a redirect (perhaps from a label-chosen path) must not take the
+ * request elsewhere. Hooks are not undoable.
  */
 export class HttpHookRunner implements ActionRunner {
   private readonly fetch: typeof fetch;
@@ -42,6 +44,7 @@ export class HttpHookRunner implements ActionRunner {
         method,
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
+        redirect: "manual",
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -55,7 +58,9 @@ export class HttpHookRunner implements ActionRunner {
     if (!response.ok) {
       throw new RemediationError(
         RemediationErrorCode.actionFailed,
-        `${method} ${shown} answered HTTP ${response.status}: ${text}`,
+        `${method} ${shown} answered HTTP ${response.status}${
+          response.status >= 300 && response.status < 400 ? " (redirects are not followed)" : ""
+        }: ${text}`,
       );
     }
     return { prepared, detail: `${method} ${shown} answered HTTP ${response.status}` };

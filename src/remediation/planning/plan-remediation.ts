@@ -1,6 +1,6 @@
 import type { ReceivedAlert } from "../alerting/alertmanager-payload.js";
 import { matchingSilence, type Silence } from "../alerting/silence.js";
-import { renderDeep, renderTemplate } from "../runbooks/label-template.js";
+import { renderTemplate } from "../runbooks/label-template.js";
 import {
   actionTarget,
   describeAction,
@@ -8,6 +8,7 @@ import {
   type RemediationAction,
 } from "../runbooks/remediation-action.js";
 import type { OnFailure, Runbook, RunbookMode, Verification } from "../runbooks/runbook.js";
+import { renderStepParams } from "../runbooks/render-step-params.js";
 import { breakerOpen } from "./decide-admission.js";
 import type { BreakerState } from "./guard-state.js";
 import { activeMaintenanceWindow, type MaintenanceWindow } from "./maintenance-window.js";
@@ -81,11 +82,9 @@ export function renderSteps(
   const problems: string[] = [];
   const steps: PlannedStep[] = [];
   runbook.steps.forEach((step, index) => {
-    const rendered = renderDeep(step.params, labels);
+    const rendered = renderStepParams(step, index, labels);
     if (!rendered.ok) {
-      problems.push(
-        `steps[${index}]: the alert has no label ${rendered.missing.map((name) => `"${name}"`).join(", ")}`,
-      );
+      problems.push(...rendered.problems);
       return;
     }
     const parsed = parseActionParams(step.action, rendered.value);

@@ -34,15 +34,22 @@ export function templateLabels(template: string): string[] {
 export type Rendered =
   { readonly ok: true; readonly text: string } | { readonly ok: false; readonly missing: string[] };
 
-/** Replaces every `{{ labels.x }}`; a label the alert does not carry is reported, never rendered as "". */
-export function renderTemplate(template: string, labels: Readonly<Record<string, string>>): Rendered {
+/**
+ * Replaces every `{{ labels.x }}`; a label the alert does not carry is reported, never rendered as "".
+ * `encode` is applied to each label value (`encodeURIComponent` for URLs), never to the template's text.
+ */
+export function renderTemplate(
+  template: string,
+  labels: Readonly<Record<string, string>>,
+  encode: (value: string) => string = (value) => value,
+): Rendered {
   const missing = templateLabels(template).filter((name) => !Object.hasOwn(labels, name));
   if (missing.length > 0) return { ok: false, missing: [...new Set(missing)] };
   return {
     ok: true,
     text: template.replace(PLACEHOLDER, (_whole, inner: string) => {
       const name = LABEL_REFERENCE.exec(inner)?.[1] ?? "";
-      return labels[name] ?? "";
+      return encode(labels[name] ?? "");
     }),
   };
 }

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { RemediationError, RemediationErrorCode } from "../remediation-error.js";
-import { parseRunbook, type Runbook, type RunbookProblem } from "./runbook.js";
+import { parseRunbook, type Runbook, type RunbookLoadOptions, type RunbookProblem } from "./runbook.js";
 
 /** Every problem in a runbook directory, reported at once. */
 export class RunbookError extends RemediationError {
@@ -21,7 +21,7 @@ export class RunbookError extends RemediationError {
  * dot-files are skipped). A file may hold several runbooks as YAML documents. Throws
  * {@link RunbookError} listing every problem of every file — never a partial set.
  */
-export async function loadRunbooks(directory: string): Promise<Runbook[]> {
+export async function loadRunbooks(directory: string, options: RunbookLoadOptions = {}): Promise<Runbook[]> {
   let names: string[];
   try {
     names = (await readdir(directory))
@@ -43,11 +43,15 @@ export async function loadRunbooks(directory: string): Promise<Runbook[]> {
       name,
       text: typeof text === "string" ? text : new Error(String(text)),
     })),
+    options,
   );
 }
 
 /** Parses runbook files already read (name → text); throws {@link RunbookError} with every problem. */
-export function parseRunbookFiles(files: readonly { name: string; text: string | Error }[]): Runbook[] {
+export function parseRunbookFiles(
+  files: readonly { name: string; text: string | Error }[],
+  options: RunbookLoadOptions = {},
+): Runbook[] {
   const problems: RunbookProblem[] = [];
   const runbooks: Runbook[] = [];
   for (const { name, text } of files) {
@@ -65,7 +69,7 @@ export function parseRunbookFiles(files: readonly { name: string; text: string |
       }
       const raw: unknown = document.toJS();
       if (raw === null || raw === undefined) return;
-      const parsed = parseRunbook(raw, file);
+      const parsed = parseRunbook(raw, file, options);
       if (parsed.ok) runbooks.push(parsed.runbook);
       else problems.push(...parsed.problems);
     });

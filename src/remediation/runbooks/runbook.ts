@@ -3,8 +3,9 @@ import { parseDurationMs } from "../../config/duration.js";
 import { millisecondsDurationSchema } from "../../config/duration-schema.js";
 import { formatIssuePath } from "../../config/format-issue-path.js";
 import { compileMatcher, parseMatcher, type CompiledMatcher } from "../alerting/label-matcher.js";
+import { hookHostAllowed, parseHookUrlTemplate, shownHookTemplate } from "./hook-url-template.js";
 import { stringsIn, templateSyntaxProblems } from "./label-template.js";
-import { ACTION_KINDS, actionParamSchemas, type ActionKind } from "./remediation-action.js";
+import { ACTION_KINDS, ActionKind, actionParamSchemas } from "./remediation-action.js";
 
 /** How a runbook acts: record only, wait for an admin's approval, or act at once. */
 export const RunbookMode = { dryRun: "dry-run", approval: "approval", auto: "auto" } as const;
@@ -136,10 +137,20 @@ export interface RunbookProblem {
   readonly rule: string;
 }
 
+/** Site rules runbooks are checked against when loaded. */
+export interface RunbookLoadOptions {
+  /**
+   * Hosts `http-hook` steps may call, each `host` (any port) or `host:port`
+   * (`remediation.httpHooks.allowedHosts`). @defaultValue undefined: any host
+   */
+  readonly httpHookAllowedHosts?: readonly string[];
+}
+
 /** Validates one parsed runbook document; returns it or every problem found. */
 export function parseRunbook(
   raw: unknown,
   file: string,
+  options: RunbookLoadOptions = {},
 ): { ok: true; runbook: Runbook } | { ok: false; problems: RunbookProblem[] } {
   const result = runbookSchema.safeParse(raw);
   if (!result.success) {
@@ -169,6 +180,9 @@ export function parseRunbook(
       }
     }
     problems.push(...untemplatedParamProblems(step.action, step.params, file, index));
+    if (step.action === ActionKind.httpHook) {
+      problems.push(...hookUrlProblems(step.params.url, parsed.name, file, index, options));
+    }
     const verify = step.verify ?? parsed.verify;
     if (verify?.promql !== undefined) {
       for (const rule of templateSyntaxProblems(verify.promql.query)) {
@@ -210,6 +224,47 @@ function untemplatedParamProblems(
       field: `steps[${index}].params${issue.path.length === 0 ? "" : `.${issue.path.join(".")}`}`,
       rule: issue.message,
     }));
+}
+
+/**
+ * An http-hook URL must fix its origin and user info in the runbook text (labels may fill the path,
+ * query or fragment only) and, with an allow-list, name an allowed host. Non-strings are left to the
+ * parameter schema.
+ */
+function hookUrlProblems(
+  url: unknown,
+  runbook: string,
+  file: string,
+  index: number,
+  options: RunbookLoadOptions,
+): RunbookProblem[] {
+  if (typeof url !== "string") return [];
+  const field = `steps[${index}].params.url`;
+  const parsed = parseHookUrlTemplate(url);
+  if (!parsed.ok) {
+    // A placeholder-free URL the schema refuses is already reported by untemplatedParamProblems.
+    if (!url.includes("{{") && !actionParamSchemas[ActionKind.httpHook].shape.url.safeParse(url).success) {
+      return [];
+    }
+    return [
+      {
+        file,
+        field,
+        rule: `(${JSON.stringify(shownHookTemplate(url))}) of runbook ${runbook} ${parsed.rule}`,
+      },
+    ];
+  }
+  const allowed = options.httpHookAllowedHosts;
+  if (allowed !== undefined && !hookHostAllowed(parsed.url, allowed)) {
+    return [
+      {
+        file,
+        field,
+        rule: `(${JSON.stringify(shownHookTemplate(url))}) of runbook ${runbook} calls ${parsed.url.hostname}:${parsed.url.port}, which remediation.httpHooks.allowedHosts (${allowed.join(", ") || "empty"}) does not list`,
+      },
+    ];
+  }
+  return [];
 }
 
 function containsTemplate(value: unknown): boolean {
