@@ -11,7 +11,18 @@ import type {
 import { foldIncident, IncidentState, type Incident } from "../ledger/incident.js";
 import type { RemediationMetrics } from "../ledger/remediation-metrics.js";
 import { computeRemediationStats, type RemediationStats } from "../ledger/remediation-stats.js";
-import { NotificationOutbox } from "../notifications/notification-outbox.js";
+import {
+  formatInterruptedRun,
+  formatNotification,
+  type SinkFormat,
+} from "../notifications/notification-format.js";
+import type { NotificationOutbox } from "../notifications/notification-outbox.js";
+import {
+  actionApplied,
+  describeInterruptedRun,
+  RunPhase,
+  type InterruptedRun,
+} from "../notifications/interrupted-run.js";
 import {
   alertSubject,
   formatElapsed,
@@ -58,7 +69,11 @@ export interface RemediationEngineOptions {
   readonly defaultMode?: RunbookMode;
   /** @defaultValue none */
   readonly maintenanceWindows?: readonly MaintenanceWindow[];
-  /** Notifications (healed, escalated, approval requested, breaker opened). @defaultValue none */
+  /**
+   * Notifications (healed, escalated, approval requested, breaker opened), queued in the store. When a
+   * run stops on an unexpected error, or a notification that needs a human cannot be queued, its sinks
+   * are also called directly (bypassing the store). @defaultValue none
+   */
   readonly notifications?: NotificationOutbox;
   readonly metrics?: RemediationMetrics;
   /** How long a delivery key is remembered (duplicates within it are ignored). @defaultValue 7 days */
@@ -97,6 +112,31 @@ const PLANNED: ReadonlySet<IncidentEvent["type"]> = new Set([
   "awaiting-approval",
   "matched",
 ]);
+
+/** What a run did so far, kept in memory: the page about an unexpected stop cannot rely on the ledger. */
+interface RunTracker {
+  phase: RunPhase;
+  step: number | undefined;
+  /** Step index → `step N (description): detail`, for actions applied and not undone. */
+  readonly applied: Map<number, string>;
+  readonly progress: string[];
+  /** Releasing the concurrency slot failed after the run had stopped on an error. */
+  releaseFailed: boolean;
+}
+
+/**
+ * A rejected `sleep` during verification: the host stopped the run on purpose (a shutdown) and hands
+ * the incident back itself, so this is not an unexpected failure to page about.
+ */
+class StoppedByHost extends Error {
+  constructor(cause: unknown) {
+    super(errorMessage(cause), { cause });
+    this.name = "StoppedByHost";
+  }
+}
+
+/** Shown as the sink of a direct page no sink takes. */
+const NO_SINK = "(none)";
 
 const realSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -448,16 +488,29 @@ export class RemediationEngine {
     }
   }
 
-  /** Runs a plan in the background, tracked for `idle()`; failures are logged, never unhandled. */
+  /**
+   * Runs a plan in the background, tracked for `idle()`; never an unhandled rejection. A run stopped by
+   * an unexpected error (the store failing mid-run, a bug) pages a human directly — see
+   * {@link stoppedUnexpectedly}.
+   */
   private launch(
     incidentId: string,
     alert: ReceivedAlert,
     runbook: Runbook,
     steps: readonly PlannedStep[],
   ): void {
-    const run = this.execute(incidentId, alert, runbook, steps).catch((error: unknown) => {
-      this.log(`incident ${incidentId}: remediation stopped by an unexpected error: ${errorMessage(error)}`);
-    });
+    const tracker: RunTracker = {
+      phase: RunPhase.preparing,
+      step: undefined,
+      applied: new Map(),
+      progress: [],
+      releaseFailed: false,
+    };
+    const run = this.execute(incidentId, alert, runbook, steps, tracker)
+      .catch((error: unknown) => this.stoppedUnexpectedly(incidentId, alert, runbook, steps, tracker, error))
+      .catch((error: unknown) => {
+        this.log(`incident ${incidentId}: handling a stopped remediation failed: ${errorMessage(error)}`);
+      });
     this.running.set(run, incidentId);
     void run.finally(() => this.running.delete(run));
   }
@@ -467,6 +520,7 @@ export class RemediationEngine {
     alert: ReceivedAlert,
     runbook: Runbook,
     steps: readonly PlannedStep[],
+    tracker: RunTracker,
   ): Promise<void> {
     const limits = limitsForRunbook(this.options.limits, runbook);
     const metrics = this.options.metrics;
@@ -477,10 +531,14 @@ export class RemediationEngine {
     try {
       for (const step of steps) {
         const labels = { runbook: runbook.name, action: step.action.kind };
+        const name = `step ${step.index + 1} (${step.description})`;
+        tracker.step = step.index;
+        tracker.phase = RunPhase.preparing;
         let prepared;
         try {
           prepared = await this.options.actions.prepare(step.action);
         } catch (error) {
+          tracker.progress.push(`${name} could not start: ${errorMessage(error)}`);
           await this.append(incidentId, {
             type: "action-failed",
             step: step.index,
@@ -495,6 +553,7 @@ export class RemediationEngine {
           escalation = `step ${step.index + 1} (${step.description}) could not start: ${errorMessage(error)}`;
           break;
         }
+        tracker.phase = RunPhase.admitting;
         const decision: AdmissionDecision = await this.options.store.updateGuards((state) => {
           const outcome = decideAdmission(state, {
             incidentId,
@@ -507,6 +566,7 @@ export class RemediationEngine {
           return { state: outcome.state, result: outcome };
         });
         if (!decision.admitted) {
+          tracker.progress.push(`the guards refused ${name}: ${decision.detail}`);
           metrics?.guardDenials.inc({ reason: decision.reason });
           await this.append(incidentId, {
             type: "denied",
@@ -519,10 +579,12 @@ export class RemediationEngine {
           break;
         }
         attempted = true;
+        tracker.phase = RunPhase.applying;
         let applied: AppliedAction;
         try {
           applied = await this.options.actions.apply(prepared);
         } catch (error) {
+          tracker.progress.push(`${name} failed: ${errorMessage(error)}`);
           metrics?.actions.inc({ ...labels, outcome: "failed" });
           await this.append(incidentId, {
             type: "action-failed",
@@ -534,6 +596,10 @@ export class RemediationEngine {
           escalation = `step ${step.index + 1} (${step.description}) failed: ${errorMessage(error)}`;
           break;
         }
+        // In memory first: if recording it fails, the page must still say it was applied.
+        tracker.applied.set(step.index, `${name}: ${applied.detail}`);
+        tracker.progress.push(`${name} applied: ${applied.detail}`);
+        tracker.phase = RunPhase.verifying;
         metrics?.actions.inc({ ...labels, outcome: "applied" });
         await this.append(incidentId, {
           type: "acted",
@@ -547,8 +613,14 @@ export class RemediationEngine {
           alertResolved: async () =>
             (await this.options.store.events(incidentId)).some((event) => event.type === "resolved"),
           now: this.now,
-          sleep: this.sleep,
+          sleep: (ms) =>
+            this.sleep(ms).catch((error: unknown) => {
+              throw new StoppedByHost(error);
+            }),
         });
+        tracker.progress.push(
+          `${name} ${verification.ok ? "verified" : "verification failed"}: ${verification.detail}`,
+        );
         if (verification.ok) {
           await this.append(incidentId, { type: "verified", step: step.index, detail: verification.detail });
           healed = true;
@@ -566,7 +638,8 @@ export class RemediationEngine {
           break;
         }
         if (step.onFailure === OnFailure.undo) {
-          await this.undo(incidentId, step, applied, labels);
+          tracker.phase = RunPhase.undoing;
+          await this.undo(incidentId, step, applied, labels, tracker);
           escalation = `step ${step.index + 1} (${step.description}) did not fix it and was undone: ${verification.detail}`;
           break;
         }
@@ -575,12 +648,23 @@ export class RemediationEngine {
           break;
         }
       }
+      tracker.phase = RunPhase.finishing;
+      tracker.step = undefined;
       if (!healed && escalation === undefined) escalation = `no step of runbook ${runbook.name} fixed it`;
     } finally {
-      await this.options.store.updateGuards((state) => ({
-        state: releaseIncident(state, incidentId),
-        result: undefined,
-      }));
+      await this.options.store
+        .updateGuards((state) => ({
+          state: releaseIncident(state, incidentId),
+          result: undefined,
+        }))
+        .catch((error: unknown) => {
+          if (tracker.phase === RunPhase.finishing) throw error;
+          // The run already stopped on an error: keep that one (the page names it), note this one.
+          tracker.releaseFailed = true;
+          tracker.progress.push(
+            `releasing its concurrency slot failed too (the guards may still count it in flight): ${errorMessage(error)}`,
+          );
+        });
     }
     if (attempted) {
       const transition = await this.options.store.updateGuards((state) => {
@@ -613,8 +697,11 @@ export class RemediationEngine {
     step: PlannedStep,
     applied: AppliedAction,
     labels: { runbook: string; action: string },
+    tracker: RunTracker,
   ): Promise<void> {
+    const name = `step ${step.index + 1} (${step.description})`;
     if (!applied.prepared.undoable) {
+      tracker.progress.push(`${name} cannot be undone`);
       await this.append(incidentId, {
         type: "revert-failed",
         step: step.index,
@@ -624,10 +711,104 @@ export class RemediationEngine {
     }
     try {
       const detail = await this.options.actions.undo(applied);
+      tracker.applied.delete(step.index);
+      tracker.progress.push(`${name} undone: ${detail}`);
       this.options.metrics?.actions.inc({ ...labels, outcome: "reverted" });
       await this.append(incidentId, { type: "reverted", step: step.index, detail });
     } catch (error) {
+      tracker.progress.push(`${name} could not be undone: ${errorMessage(error)}`);
       await this.append(incidentId, { type: "revert-failed", step: step.index, detail: errorMessage(error) });
+    }
+  }
+
+  /**
+   * A run stopped by an unexpected error — typically the store failing mid-run, when presage may
+   * already have acted on the cluster without recording it. Fail safe: nothing is retried or undone
+   * (the state is unknown); a human is paged directly through the sinks, bypassing the store-backed
+   * outbox (likely down too), with what this process holds in memory; it is counted in
+   * `presage_remediation_unrecorded_failures_total`, and a page that reaches no sink in
+   * `presage_remediation_direct_pages_failed_total`. Then the escalation is recorded, best effort.
+   */
+  private async stoppedUnexpectedly(
+    incidentId: string,
+    alert: ReceivedAlert,
+    runbook: Runbook,
+    steps: readonly PlannedStep[],
+    tracker: RunTracker,
+    error: unknown,
+  ): Promise<void> {
+    // A host's stop hands the incident back through the store; with the store failing too, page here.
+    if (error instanceof StoppedByHost && !tracker.releaseFailed) {
+      this.log(
+        `incident ${incidentId}: remediation stopped by its host (${error.message}); handed back there`,
+      );
+      return;
+    }
+    const run: InterruptedRun = {
+      incidentId,
+      alertname: alert.labels.alertname ?? "",
+      labels: alert.labels,
+      runbook: runbook.name,
+      steps: steps.map(summarize),
+      phase: tracker.phase,
+      ...(tracker.step === undefined ? {} : { step: tracker.step }),
+      applied: [...tracker.applied.values()],
+      progress: [...tracker.progress],
+      error: errorMessage(error),
+      stoppedAtMs: this.now(),
+      ...(this.options.ledgerUrl === undefined ? {} : { ledgerUrl: this.options.ledgerUrl(incidentId) }),
+    };
+    const applied = actionApplied(run);
+    const { reason } = describeInterruptedRun(run);
+    this.log(
+      `incident ${incidentId}: UNRECORDED FAILURE: remediation stopped by an unexpected error; the ledger may be incomplete; paging a human directly: ${reason}`,
+    );
+    this.options.metrics?.unrecordedFailures.inc({ runbook: runbook.name, applied });
+    await this.pageDirectly(incidentId, NotificationKind.escalated, "the unrecorded failure", (format) =>
+      formatInterruptedRun(format, run),
+    );
+    try {
+      await this.append(incidentId, {
+        type: "escalated",
+        reason: `${reason} (paged directly, bypassing the store; the ledger may be incomplete)`,
+      });
+    } catch (appendError) {
+      this.log(
+        `incident ${incidentId}: could not record the escalation either: ${errorMessage(appendError)}`,
+      );
+    }
+  }
+
+  /**
+   * Sends straight to the sinks that take `kind`, bypassing the store. Never throws; a sink not
+   * reached (or no sink at all) is logged loudly and counted, so an alert on presage itself can tell.
+   */
+  private async pageDirectly(
+    incidentId: string,
+    kind: RemediationNotification["kind"],
+    what: string,
+    bodyFor: (format: SinkFormat) => unknown,
+  ): Promise<void> {
+    const deliveries = (await this.options.notifications?.deliverNow(kind, bodyFor)) ?? [];
+    const failed = deliveries.filter((delivery) => !delivery.delivered);
+    if (deliveries.length === 0) {
+      this.options.metrics?.directPagesFailed.inc({ sink: NO_SINK });
+      this.log(
+        `incident ${incidentId}: PAGE FAILED: no notification sink takes ${kind} notifications, so nobody was told about ${what}; a human must check it`,
+      );
+      return;
+    }
+    for (const delivery of failed) this.options.metrics?.directPagesFailed.inc({ sink: delivery.sink });
+    if (failed.length > 0) {
+      const why = failed
+        .map(
+          (delivery) =>
+            `${delivery.sink}: ${delivery.error ?? "not delivered"} (${delivery.attempts} attempts)`,
+        )
+        .join("; ");
+      this.log(
+        `incident ${incidentId}: PAGE FAILED: the direct page about ${what} reached ${deliveries.length - failed.length} of ${deliveries.length} sinks (${why})`,
+      );
     }
   }
 
@@ -642,7 +823,10 @@ export class RemediationEngine {
     await this.options.store.appendEvent(incidentId, event);
   }
 
-  /** Queues a notification; a failure to queue is logged (the ledger still has everything). */
+  /**
+   * Queues a notification; a failure to queue is logged, and one that needs a human (not `healed`) is
+   * then sent directly to the sinks.
+   */
   private async notify(
     incidentId: string,
     kind: RemediationNotification["kind"],
@@ -661,16 +845,24 @@ export class RemediationEngine {
           : kind === NotificationKind.breakerOpened
             ? `Circuit breaker opened: ${incident.runbook ?? "runbook"} (${incident.alertname} on ${subject})`
             : `Needs a human: ${incident.alertname} on ${subject}`;
+    const notification: RemediationNotification = {
+      kind,
+      summary,
+      ...(reason === undefined ? {} : { reason }),
+      incident,
+      ...(this.options.ledgerUrl === undefined ? {} : { ledgerUrl: this.options.ledgerUrl(incidentId) }),
+    };
     try {
-      await outbox.notify({
-        kind,
-        summary,
-        ...(reason === undefined ? {} : { reason }),
-        incident,
-        ...(this.options.ledgerUrl === undefined ? {} : { ledgerUrl: this.options.ledgerUrl(incidentId) }),
-      });
+      await outbox.notify(notification);
     } catch (error) {
       this.log(`incident ${incidentId}: could not queue the ${kind} notification: ${errorMessage(error)}`);
+      // One that needs a human must not wait for the store to come back: sent directly (a sink that
+      // was queued before the failure may get it twice).
+      if (kind !== NotificationKind.healed) {
+        await this.pageDirectly(incidentId, kind, `the ${kind} notification`, (format) =>
+          formatNotification(format, notification),
+        );
+      }
     }
   }
 }

@@ -26,6 +26,8 @@ export interface RemediationMetricsOptions {
  * | `presage_remediation_manual_intervention_ratio` | gauge | covered incidents that needed a human / covered |
  * | `presage_remediation_coverage_ratio` | gauge | incidents with a matching runbook / incidents |
  * | `presage_remediation_notifications_dead_total` | counter | `sink`: notifications given up (kept as dead letters) |
+ * | `presage_remediation_unrecorded_failures_total` | counter | `runbook`, `applied` (yes, maybe, no): runs stopped by an unexpected error (the ledger may be incomplete); each pages directly |
+ * | `presage_remediation_direct_pages_failed_total` | counter | `sink` (`(none)` when no sink takes pages): direct pages that could not be delivered — nobody heard of the failure |
  * | `presage_prediction_prevented_total` | counter | `prediction`: preventive incidents whose failure did not happen within horizon + grace |
  * | `presage_prediction_missed_total` | counter | `prediction`: preventive incidents whose failure happened anyway |
  */
@@ -37,6 +39,8 @@ export class RemediationMetrics {
   readonly guardDenials: Counter<"reason">;
   readonly mttr: Histogram<"phase">;
   readonly deadNotifications: Counter<"sink">;
+  readonly unrecordedFailures: Counter<"runbook" | "applied">;
+  readonly directPagesFailed: Counter<"sink">;
   readonly predictionsPrevented: Counter<"prediction">;
   readonly predictionsMissed: Counter<"prediction">;
 
@@ -77,6 +81,18 @@ export class RemediationMetrics {
     this.deadNotifications = new Counter({
       name: "presage_remediation_notifications_dead_total",
       help: "Notifications given up after every retry (kept as dead letters).",
+      labelNames: ["sink"],
+      registers,
+    });
+    this.unrecordedFailures = new Counter({
+      name: "presage_remediation_unrecorded_failures_total",
+      help: "Remediations stopped by an unexpected error (e.g. the store failing mid-run): the ledger may be incomplete and a human was paged directly. applied: whether an action of the run is in effect (yes, maybe, no).",
+      labelNames: ["runbook", "applied"],
+      registers,
+    });
+    this.directPagesFailed = new Counter({
+      name: "presage_remediation_direct_pages_failed_total",
+      help: "Direct pages (sent bypassing the store) that could not be delivered to a sink, after their retries; sink=(none) when no sink takes pages. Alert on any increase: nobody was told.",
       labelNames: ["sink"],
       registers,
     });

@@ -2,17 +2,18 @@ import { randomUUID } from "node:crypto";
 import { errorMessage } from "../remediation-error.js";
 import type { OutboxEntry, RemediationStore } from "../storage/remediation-store.js";
 import { formatNotification, type SinkFormat } from "./notification-format.js";
+import { postToSink, sinkTakes, type NotificationSink } from "./notification-sink.js";
 import type { NotificationKind, RemediationNotification } from "./remediation-notification.js";
 
-/** A place notifications go. */
-export interface NotificationSink {
-  readonly name: string;
-  readonly format: SinkFormat;
-  readonly url: string;
-  /** Extra headers (e.g. `authorization`). @defaultValue none */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Kinds sent to this sink. @defaultValue all */
-  readonly kinds?: readonly NotificationKind[];
+export type { NotificationSink } from "./notification-sink.js";
+
+/** What a direct delivery ({@link NotificationOutbox.deliverNow}) did for one sink. */
+export interface DirectDelivery {
+  readonly sink: string;
+  readonly delivered: boolean;
+  readonly attempts: number;
+  /** Why the last attempt failed, when not delivered. */
+  readonly error?: string;
 }
 
 /** Options of {@link NotificationOutbox}. */
@@ -29,6 +30,8 @@ export interface NotificationOutboxOptions {
   readonly leaseMs?: number;
   /** Deadline of one delivery. @defaultValue 5000 */
   readonly timeoutMs?: number;
+  /** Attempts per sink of a direct delivery (`deliverNow`), `baseDelayMs` apart and doubling. @defaultValue 3 */
+  readonly directAttempts?: number;
   /** Polling interval of `start()`. @defaultValue 1000 */
   readonly intervalMs?: number;
   /** Told about failed deliveries and dead letters. @defaultValue none */
@@ -52,6 +55,7 @@ export class NotificationOutbox {
   private readonly maxDelayMs: number;
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
+  private readonly directAttempts: number;
   private readonly intervalMs: number;
   private readonly log: (line: string) => void;
   private readonly fetch: typeof fetch;
@@ -66,6 +70,7 @@ export class NotificationOutbox {
     this.maxDelayMs = options.maxDelayMs ?? 300_000;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.directAttempts = Math.max(1, Math.floor(options.directAttempts ?? 3));
     this.intervalMs = options.intervalMs ?? 1000;
     this.log = options.log ?? (() => undefined);
     this.fetch = options.fetch ?? globalThis.fetch;
@@ -75,7 +80,7 @@ export class NotificationOutbox {
   /** Stores the notification for every sink that takes its kind. */
   async notify(notification: RemediationNotification): Promise<void> {
     for (const sink of this.sinks.values()) {
-      if (sink.kinds !== undefined && !sink.kinds.includes(notification.kind)) continue;
+      if (!sinkTakes(sink, notification.kind)) continue;
       await this.options.store.enqueueNotification({
         id: randomUUID(),
         sink: sink.name,
@@ -84,6 +89,52 @@ export class NotificationOutbox {
         createdAtMs: this.now(),
       });
     }
+  }
+
+  /**
+   * Sends to every sink that takes `kind` now, bypassing the store — for when the store itself has
+   * failed and a human must still hear of it. Each sink gets up to `directAttempts` tries (in
+   * parallel across sinks); nothing is persisted, so what this cannot deliver is lost: the caller
+   * logs and counts it. Never throws; an empty result means no sink takes `kind`.
+   */
+  async deliverNow(
+    kind: NotificationKind,
+    bodyFor: (format: SinkFormat) => unknown,
+  ): Promise<DirectDelivery[]> {
+    const sinks = [...this.sinks.values()].filter((sink) => sinkTakes(sink, kind));
+    return Promise.all(sinks.map((sink) => this.deliverDirectly(sink, bodyFor)));
+  }
+
+  private async deliverDirectly(
+    sink: NotificationSink,
+    bodyFor: (format: SinkFormat) => unknown,
+  ): Promise<DirectDelivery> {
+    let body: unknown;
+    try {
+      body = bodyFor(sink.format);
+    } catch (error) {
+      return {
+        sink: sink.name,
+        delivered: false,
+        attempts: 0,
+        error: `formatting failed: ${errorMessage(error)}`,
+      };
+    }
+    let error: string | undefined;
+    for (let attempt = 1; attempt <= this.directAttempts; attempt++) {
+      error = await postToSink(sink, body, { fetch: this.fetch, timeoutMs: this.timeoutMs });
+      if (error === undefined) return { sink: sink.name, delivered: true, attempts: attempt };
+      if (attempt < this.directAttempts) {
+        const delayMs = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    return {
+      sink: sink.name,
+      delivered: false,
+      attempts: this.directAttempts,
+      ...(error === undefined ? {} : { error }),
+    };
   }
 
   /** Delivers what is due now; returns how many were delivered. One dispatch at a time per outbox. */
@@ -142,18 +193,7 @@ export class NotificationOutbox {
   }
 
   /** Undefined on a 2xx answer, else why not. */
-  private async deliver(sink: NotificationSink, entry: OutboxEntry): Promise<string | undefined> {
-    try {
-      const response = await this.fetch(sink.url, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...sink.headers },
-        body: JSON.stringify(entry.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      await response.text().catch(() => "");
-      return response.ok ? undefined : `HTTP ${response.status}`;
-    } catch (error) {
-      return errorMessage(error);
-    }
+  private deliver(sink: NotificationSink, entry: OutboxEntry): Promise<string | undefined> {
+    return postToSink(sink, entry.body, { fetch: this.fetch, timeoutMs: this.timeoutMs });
   }
 }
