@@ -31,6 +31,9 @@ import { startCapturingReceiver, type CapturingReceiver } from "../support/remed
 class StoreGoingDown implements RemediationStore {
   down = false;
   failQueueing = false;
+  /** Reads of the ledger (`events`) fail once an event matching this was appended (the append works). */
+  readsFailAfter: ((event: IncidentEvent) => boolean) | undefined;
+  private readsDown = false;
 
   constructor(
     private readonly inner: RemediationStore,
@@ -62,10 +65,12 @@ class StoreGoingDown implements RemediationStore {
   async appendEvent(incidentId: string, event: IncidentEvent): Promise<void> {
     if (!this.down && this.goesDownOn(event)) this.down = true;
     this.check();
-    return this.inner.appendEvent(incidentId, event);
+    await this.inner.appendEvent(incidentId, event);
+    if (this.readsFailAfter?.(event) === true) this.readsDown = true;
   }
   async events(incidentId: string): Promise<IncidentEvent[]> {
     this.check();
+    if (this.readsDown) throw new Error("READONLY: the ledger cannot be read");
     return this.inner.events(incidentId);
   }
   async listIncidentIds(limit: number): Promise<string[]> {
@@ -146,7 +151,7 @@ function kubernetesActions(): KubernetesActions {
 
 function engineOn(
   store: RemediationStore,
-  options: { sinkUrl: string; actions?: ActionRunner; verify?: string },
+  options: { sinkUrl: string; actions?: ActionRunner; verify?: string; mode?: string },
 ): { engine: RemediationEngine; metrics: RemediationMetrics } {
   const metrics = new RemediationMetrics();
   const kubernetes = kubernetesActions();
@@ -155,6 +160,7 @@ function engineOn(
     runbooks: runbooksFromYaml({
       "r.yaml": restartRunbookYaml({
         verify: options.verify ?? "verify: { rollout: true, timeout: 5s, interval: 50ms }",
+        ...(options.mode === undefined ? {} : { mode: options.mode }),
       }),
     }),
     actions: options.actions ?? kubernetes,
@@ -215,6 +221,21 @@ function slackOf(bodies: readonly unknown[]): { text: string; blocks: { text: { 
 }
 
 describe("a remediation store that fails in the middle of a run", () => {
+  it("pages from the alert when the incident cannot be read for a notification that needs a human (a 503 would be retried as a duplicate)", async () => {
+    const store = new StoreGoingDown(await FileRemediationStore.open({ directory }));
+    store.readsFailAfter = (event) => event.type === "awaiting-approval";
+    const { engine } = engineOn(store, { sinkUrl: receiver.url, mode: "approval" });
+    const receipts = await engine.receive([receivedAlert(ALERT_LABELS, { fingerprint: "f9" })]);
+    expect(receipts[0]?.outcome).toBe("awaiting-approval");
+    // The slack sink takes every kind; the pager only escalations.
+    expect(receiver.bodies).toHaveLength(1);
+    const slack = slackOf(receiver.bodies);
+    expect(slack.text).toContain("Needs a human: HighErrorRate");
+    expect(slack.blocks[0]?.text.text ?? "").toContain("the incident ledger could not be read");
+    expect(lines.some((line) => line.includes("could not read the incident"))).toBe(true);
+    expect(deploymentPatches()).toBe(0);
+  });
+
   it("pages a human directly, from memory, when the store goes down right after the action was applied — no retry, no undo", async () => {
     const store = new StoreGoingDown(
       await FileRemediationStore.open({ directory }),

@@ -461,7 +461,7 @@ export class RemediationEngine {
           detail: plan.detail,
         });
         if (plan.page)
-          await this.notify(incidentId, NotificationKind.escalated, `not acting: ${plan.detail}`);
+          await this.notify(incidentId, NotificationKind.escalated, `not acting: ${plan.detail}`, alert);
         return { ...base, outcome: "skipped", runbook: plan.runbook, detail: plan.detail };
       case "run": {
         const steps = plan.steps.map(summarize);
@@ -477,6 +477,7 @@ export class RemediationEngine {
             incidentId,
             NotificationKind.approvalRequested,
             `runbook ${plan.runbook} waits for an admin's approval`,
+            alert,
           );
           return { ...base, outcome: "awaiting-approval", runbook: plan.runbook };
         }
@@ -831,10 +832,32 @@ export class RemediationEngine {
     incidentId: string,
     kind: RemediationNotification["kind"],
     reason?: string,
+    alert?: ReceivedAlert,
   ): Promise<void> {
     const outbox = this.options.notifications;
     if (outbox === undefined) return;
-    const incident = await this.incident(incidentId);
+    let incident: Incident | undefined;
+    try {
+      incident = await this.incident(incidentId);
+    } catch (error) {
+      // The webhook's 503 would not help: the incident is already recorded as planned, so
+      // Alertmanager's retry is a duplicate. One that needs a human is paged from the alert instead.
+      if (alert === undefined || kind === NotificationKind.healed) throw error;
+      this.log(
+        `incident ${incidentId}: could not read the incident for the ${kind} notification: ${errorMessage(error)}`,
+      );
+      incident = incidentFromAlert(incidentId, alert, this.now());
+      const notification: RemediationNotification = {
+        kind,
+        summary: `Needs a human: ${incident.alertname} on ${alertSubject(incident.labels)}`,
+        reason: `${reason ?? kind} (the incident ledger could not be read: ${errorMessage(error)})`,
+        incident,
+      };
+      await this.pageDirectly(incidentId, kind, `the ${kind} notification`, (format) =>
+        formatNotification(format, notification),
+      );
+      return;
+    }
     if (incident === undefined) return;
     const subject = alertSubject(incident.labels);
     const summary =
@@ -865,6 +888,23 @@ export class RemediationEngine {
       }
     }
   }
+}
+
+/** What a notification can say of an incident whose ledger could not be read: the alert alone. */
+function incidentFromAlert(id: string, alert: ReceivedAlert, nowMs: number): Incident {
+  return {
+    id,
+    fingerprint: alert.fingerprint,
+    alertname: alert.labels.alertname ?? "",
+    labels: alert.labels,
+    startsAtMs: alert.startsAtMs,
+    receivedAtMs: nowMs,
+    state: IncidentState.open,
+    actions: 0,
+    reverted: false,
+    timeline: [],
+    preventive: false,
+  };
 }
 
 function summarize(step: PlannedStep): StepSummary {
