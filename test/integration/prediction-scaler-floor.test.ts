@@ -158,6 +158,19 @@ describe("predicted saturation raises the scaler floor", () => {
     expect(floorOf()).toEqual({ minReplicas: 3, baseline: "2" });
   });
 
+  it("undo refuses when the floor moved since the step raised it (the scaler or a human owns it now)", async () => {
+    const floors = new ScalerFloorActions(actuator);
+    const applied = await floors.apply(await floors.prepare(raise(3, 20)));
+    expect(floorOf().minReplicas).toBe(5);
+    standIn.mutate(HPA_PATH, (hpa) => {
+      (hpa.spec as Record<string, unknown>).minReplicas = 7;
+    });
+    const refused = await floors.undo(applied).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RemediationError);
+    expect((refused as Error).message).toMatch(/has minReplicas 7, not the 5 the step set; not put back/);
+    expect(floorOf().minReplicas).toBe(7);
+  });
+
   it("caps the floor at max and maxReplicas, and has nothing to do at the cap", async () => {
     const floors = new ScalerFloorActions(actuator);
     await floors.apply(await floors.prepare(raise(50, 100)));

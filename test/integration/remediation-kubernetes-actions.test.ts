@@ -206,9 +206,36 @@ describe("remediation actions against the Kubernetes API stand-in", () => {
     expect((await failure(actions.prepare({ kind: "cordon-node", params: { node: "n1" } }))).code).toBe(
       RemediationErrorCode.nothingToDo,
     );
+    expect(
+      standIn.read(kubePaths.node("n1"))?.metadata?.annotations?.["presage.io/cordoned-at"],
+    ).toBeDefined();
     await actions.undo(applied);
     expect(
       (standIn.read(kubePaths.node("n1"))?.spec as { unschedulable?: boolean }).unschedulable,
+    ).toBeUndefined();
+    expect(
+      standIn.read(kubePaths.node("n1"))?.metadata?.annotations?.["presage.io/cordoned-at"],
+    ).toBeUndefined();
+  });
+
+  it("leaves a node alone on undo when it was uncordoned since, or cordoned again by a later step", async () => {
+    standIn.seed({ apiVersion: "v1", kind: "Node", metadata: { name: "n2" }, spec: {} });
+    const first = await run({ kind: "cordon-node", params: { node: "n2" } });
+    // A human uncordons it (kubectl uncordon keeps annotations).
+    standIn.mutate(kubePaths.node("n2"), (node) => {
+      node.spec = {};
+    });
+    expect((await failure(actions.undo(first))).message).toMatch(/node n2 was uncordoned since; not undone/);
+    // A later step cordons it again: the first step's undo must not lift the second one's cordon.
+    const second = await run({ kind: "cordon-node", params: { node: "n2" } });
+    const stale = { ...first, undoData: { mark: "2020-01-01T00:00:00.000Z" } };
+    expect((await failure(actions.undo(stale))).message).toMatch(/no longer by this step/);
+    expect((standIn.read(kubePaths.node("n2"))?.spec as { unschedulable?: boolean }).unschedulable).toBe(
+      true,
+    );
+    await actions.undo(second);
+    expect(
+      (standIn.read(kubePaths.node("n2"))?.spec as { unschedulable?: boolean }).unschedulable,
     ).toBeUndefined();
   });
 

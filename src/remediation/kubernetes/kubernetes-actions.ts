@@ -31,6 +31,13 @@ import { actionFailures } from "./action-failures.js";
 
 /** The pod-template annotation `kubectl rollout restart` sets. */
 export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";
+/**
+ * Set with presage's cordon (the time it cordoned): undo uncordons only while the node is still
+ * cordoned and carries this very mark. A node uncordoned since is left alone, and so is one another
+ * presage step cordoned later. (`kubectl cordon` keeps annotations, so an uncordon-then-cordon by a
+ * human in between looks unchanged.)
+ */
+export const CORDONED_BY_PRESAGE_ANNOTATION = "presage.io/cordoned-at";
 /** The Deployment controller's revision annotation, on Deployments and their ReplicaSets. */
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 
@@ -310,13 +317,15 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
       }
       case ActionKind.cordonNode: {
         const { node } = action.params;
+        const mark = new Date(this.now()).toISOString();
+        const body = {
+          metadata: { annotations: { [CORDONED_BY_PRESAGE_ANNOTATION]: mark } },
+          spec: { unschedulable: true },
+        };
         await this.kube({ verb: "patch", ...nodes, name: node }, () =>
-          this.core.patchNode(
-            { name: node, body: { spec: { unschedulable: true } }, fieldManager: this.fieldManager },
-            this.mergePatch,
-          ),
+          this.core.patchNode({ name: node, body, fieldManager: this.fieldManager }, this.mergePatch),
         );
-        return { prepared, detail: `cordoned node ${node}` };
+        return { prepared, detail: `cordoned node ${node}`, undoData: { mark } };
       }
       case ActionKind.createJob: {
         const { namespace, job } = action.params;
@@ -376,12 +385,31 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
         );
       case ActionKind.cordonNode: {
         const { node } = action.params;
-        await this.kube({ verb: "patch", ...nodes, name: node }, () =>
-          this.core.patchNode(
-            { name: node, body: { spec: { unschedulable: null } }, fieldManager: this.fieldManager },
-            this.mergePatch,
-          ),
-        );
+        const { mark } = (applied.undoData ?? {}) as { mark?: string };
+        await retryKubeRequests(async () => {
+          const current = await kubeRequest({ verb: "get", ...nodes, name: node }, () =>
+            this.core.readNode({ name: node }),
+          );
+          const marked = current.metadata?.annotations?.[CORDONED_BY_PRESAGE_ANNOTATION];
+          if (current.spec?.unschedulable !== true || mark === undefined || marked !== mark) {
+            throw new RemediationError(
+              RemediationErrorCode.actionFailed,
+              current.spec?.unschedulable !== true
+                ? `node ${node} was uncordoned since; not undone`
+                : `node ${node} is cordoned, but no longer by this step (its ${CORDONED_BY_PRESAGE_ANNOTATION} mark is ${marked ?? "gone"}); not uncordoned`,
+            );
+          }
+          const body = {
+            metadata: {
+              resourceVersion: current.metadata?.resourceVersion,
+              annotations: { [CORDONED_BY_PRESAGE_ANNOTATION]: null },
+            },
+            spec: { unschedulable: null },
+          };
+          await kubeRequest({ verb: "patch", ...nodes, name: node }, () =>
+            this.core.patchNode({ name: node, body, fieldManager: this.fieldManager }, this.mergePatch),
+          );
+        }, this.policy);
         return `uncordoned node ${node}`;
       }
       case ActionKind.createJob: {

@@ -24,8 +24,8 @@ type FloorAction = Extract<RemediationAction, { kind: typeof ActionKind.raiseSca
  * step by step after its scale-down cooldown, and restores the baseline (removing the annotation).
  *
  * Raising a floor takes no pod down, so it declares no disruption to the blast-radius guard. Undo
- * writes the floor back as it was: `restoreBaseline` when presage had not changed the HPA before,
- * else the previous floor.
+ * writes the floor back as it was (`restoreBaseline` when presage had not changed the HPA before, else
+ * the previous floor), and only while the floor is still the one the step set.
  */
 export class ScalerFloorActions implements ActionRunner {
   constructor(private readonly actuator: ScalerActuator) {}
@@ -89,6 +89,15 @@ export class ScalerFloorActions implements ActionRunner {
     const action = requireFloorAction(applied.prepared.action);
     const ref = refOf(action);
     const snapshot = applied.prepared.snapshot as FloorSnapshot;
+    // Only while the floor is still what the step set: the scaler loop, a human or a deploy may have
+    // moved it since, and that must not be overwritten with the older value.
+    const hpa = await actionFailures(action, "undo", () => this.actuator.readHpa(ref));
+    if (hpa.minReplicas !== snapshot.wanted) {
+      throw new RemediationError(
+        RemediationErrorCode.actionFailed,
+        `HPA ${formatHpaRef(ref)} has minReplicas ${hpa.minReplicas}, not the ${snapshot.wanted} the step set; not put back`,
+      );
+    }
     if (!snapshot.baselineRecorded) {
       const change = await actionFailures(action, "undo", () => this.actuator.restoreBaseline(ref));
       return `restored the declared baseline of HPA ${formatHpaRef(ref)}: minReplicas ${change.previousMinReplicas} → ${change.minReplicas}`;
