@@ -178,6 +178,7 @@ const CATCH_UP_YIELD_STEPS = 250;
 
 /** Records the forecast the loop would have made when the data ended at `dataEndMs`, `phaseMs` into a step. */
 type PastForecastRecorder = (model: FittedModel, dataEndMs: number, phaseMs: number) => void;
+
 /** The forecast-age limit when a target sets none: three steps of its model, at least this. */
 const MIN_DEFAULT_FORECAST_AGE_MS = 300_000;
 const LOOP_TARGET = "-";
