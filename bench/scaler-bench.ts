@@ -26,6 +26,7 @@ import {
   simulationChartSvg,
   simulationJson,
 } from "../src/cli/simulate-command.js";
+import { interpolatedShortfallAt } from "../src/scaler/simulation/pod-hours-match.js";
 import { simulateScaling } from "../src/scaler/simulation/simulate-scaling.js";
 import { ClairvoyantRateForecaster } from "./clairvoyant-rate-forecaster.js";
 import { findRepoRoot } from "./repo-root.js";
@@ -99,6 +100,7 @@ process.stdout.write(
     `| floors sized on | ${acceptance.reductions.map((entry) => entry.reactiveTarget).join(" | ")} |\n` +
     `|---|${acceptance.reductions.map(() => "---").join("|")}|\n` +
     `${reductionRow("calibrated quantiles", acceptance)}\n` +
+    `| calibrated, interpolated on the frontier | ${acceptance.interpolatedReductions.map((entry) => (entry.reduction === null ? "—" : pct(entry.reduction))).join(" | ")} |\n` +
     (uncalibratedAcceptance === undefined
       ? ""
       : `${reductionRow("model intervals", uncalibratedAcceptance)}\n`) +
@@ -176,6 +178,15 @@ function acceptanceOf(result: SimulationRun["result"]) {
       matched: match.matched,
       reduction: 1 - match.underProvisionedRatio,
     })),
+    /** The same comparison read off presage's efficient frontier at exactly each reactive budget. */
+    interpolatedReductions: (result.matches ?? []).map((match) => {
+      const presage = result.policies.filter((policy) => policy.name === "presage");
+      const shortfall = interpolatedShortfallAt(presage, match.reactive.podHours);
+      return {
+        reactiveTarget: match.reactive.targetUtilization,
+        reduction: shortfall === undefined ? null : 1 - shortfall / match.reactive.underProvisionedPodMinutes,
+      };
+    }),
   };
 }
 

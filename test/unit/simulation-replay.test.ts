@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LoadTrace } from "../../src/scaler/simulation/load-trace.js";
 import {
+  interpolatedShortfallAt,
   matchAtEqualPodHours,
   paretoEfficient,
   type PolicyResult,
@@ -163,5 +164,18 @@ describe("matchAtEqualPodHours", () => {
     const [close] = matchAtEqualPodHours([policy("reactive", 0.7, null, 101, 80)], presage, 0.02);
     expect(close?.matched).toBe(true);
     expect(close?.underProvisionedRatio).toBeCloseTo(50 / 80, 9);
+  });
+
+  it("interpolates presage's shortfall along its efficient frontier at exactly the given pod-hours", () => {
+    const presage = [
+      policy("presage", 0.9, 0.9, 100, 50),
+      policy("presage", 0.8, 0.9, 110, 60), // dominated: not on the frontier
+      policy("presage", 0.7, 0.95, 120, 10),
+    ];
+    expect(interpolatedShortfallAt(presage, 105)).toBeCloseTo(40, 9); // a quarter of the way 50 → 10
+    expect(interpolatedShortfallAt(presage, 120)).toBe(10);
+    expect(interpolatedShortfallAt(presage, 100)).toBe(50);
+    expect(interpolatedShortfallAt(presage, 99)).toBeUndefined();
+    expect(interpolatedShortfallAt(presage, 121)).toBeUndefined();
   });
 });

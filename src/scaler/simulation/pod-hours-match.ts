@@ -80,3 +80,29 @@ export function matchAtEqualPodHours(
     };
   });
 }
+
+/**
+ * presage's under-provisioned pod-minutes at exactly `podHours`, read off its efficient frontier by
+ * linear interpolation between the two settings that bracket it (a mix of two settings over time
+ * costs and misses in proportion). A second view of {@link matchAtEqualPodHours} that does not depend
+ * on which setting of the sweep grid happens to land nearest; `undefined` outside the frontier's span.
+ */
+export function interpolatedShortfallAt(
+  presage: readonly PolicyResult[],
+  podHours: number,
+): number | undefined {
+  const frontier = paretoEfficient(presage).sort((a, b) => a.podHours - b.podHours);
+  for (let i = 0; i < frontier.length; i++) {
+    const right = frontier[i];
+    if (right === undefined || right.podHours < podHours) continue;
+    if (right.podHours === podHours) return right.underProvisionedPodMinutes;
+    const left = frontier[i - 1];
+    if (left === undefined) return undefined;
+    const share = (podHours - left.podHours) / (right.podHours - left.podHours);
+    return (
+      left.underProvisionedPodMinutes +
+      share * (right.underProvisionedPodMinutes - left.underProvisionedPodMinutes)
+    );
+  }
+  return undefined;
+}
