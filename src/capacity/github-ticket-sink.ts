@@ -1,7 +1,14 @@
 import { SinkDeliveryError } from "./capacity-error.js";
 import type { SinkDelivery, TicketSink } from "./ticket-sink.js";
-import { joinUrl, readSinkToken } from "./ticket-sink.js";
+import { joinUrl, readSinkToken, safeUrl } from "./ticket-sink.js";
 import { deliverToIssueTracker, sinkRequest } from "./deliver-to-issue-tracker.js";
+import { ticketMarker } from "./ticket-content.js";
+
+/** Label every issue presage opens carries, so its own issues can be listed (see {@link GithubTicketSink}). */
+export const GITHUB_TICKET_LABEL = "presage-capacity";
+
+/** Pages of 100 issues (newest first) the lookup reads before concluding there is no issue yet. */
+const LOOKUP_PAGES = 10;
 
 export interface GithubTicketSinkOptions {
   readonly name: string;
@@ -18,13 +25,21 @@ export interface GithubTicketSinkOptions {
 /**
  * GitHub issues through the REST API (version 2022-11-28):
  *
- * - open: `POST /repos/{owner}/{repo}/issues` `{title, body, labels}` → the issue `number` is the ref;
+ * - open: `POST /repos/{owner}/{repo}/issues` `{title, body, labels}` → the issue `number` is the ref.
+ *   The body carries the ticket's marker (`<!-- presage-ticket: <fingerprint>#<generation> -->`) and the
+ *   labels add {@link GITHUB_TICKET_LABEL}. Before creating, the sink lists
+ *   `GET /repos/{owner}/{repo}/issues?labels=presage-capacity&state=all&sort=created&direction=desc`
+ *   (up to 10 pages of 100) and reuses an issue whose body has the marker: an open whose ref was lost
+ *   (crash or failed state write after GitHub accepted it) never opens a second issue. Listing is
+ *   read-after-write consistent; the search API (`GET /search/issues?q=… in:body`) is not — its
+ *   index lags behind new issues, exactly the window of a quick redelivery — so it is not used.
+ *   GitHub silently drops labels when the token may not set them: it needs issues write access.
  * - update: `PATCH /repos/{owner}/{repo}/issues/{number}` `{title, body}` and a comment
  *   (`POST …/issues/{number}/comments` `{body}`) saying what moved;
  * - resolve: a comment, then `PATCH …/issues/{number}` `{state: "closed", state_reason: "completed"}`.
  *
  * Events without a ref follow {@link deliverToIssueTracker}. A retried update may comment twice; it
- * never opens a second issue.
+ * never opens a second issue. Updates keep the marker in the body.
  */
 export class GithubTicketSink implements TicketSink {
   readonly type = "github";
@@ -52,14 +67,39 @@ export class GithubTicketSink implements TicketSink {
     const issue = (ref: string): string => `${issues}/${encodeURIComponent(ref)}`;
     const comment = (ref: string): Promise<unknown> =>
       request("POST", `${issue(ref)}/comments`, { body: content.summary }, `comment on issue #${ref}`);
+    const marker = ticketMarker(content.fingerprint, delivery.generation);
+    const body = `${marker}\n${content.body}`;
+    const labels = [...new Set([...content.labels, GITHUB_TICKET_LABEL])];
     return deliverToIssueTracker(delivery, {
+      find: async () => {
+        const what = `look up the issue of ${content.fingerprint}#${delivery.generation}`;
+        for (let page = 1; page <= LOOKUP_PAGES; page += 1) {
+          const query = `labels=${encodeURIComponent(GITHUB_TICKET_LABEL)}&state=all&sort=created&direction=desc&per_page=100&page=${page}`;
+          const answer = await request("GET", `${issues}?${query}`, undefined, what);
+          if (!Array.isArray(answer)) {
+            throw new SinkDeliveryError(
+              `github sink "${this.name}" ${what}: GET ${safeUrl(issues)} answered something other than a list of issues`,
+              undefined,
+              true,
+            );
+          }
+          for (const item of answer as unknown[]) {
+            const found = item as { number?: unknown; body?: unknown; pull_request?: unknown } | null;
+            if (
+              typeof found?.number === "number" &&
+              found.pull_request === undefined &&
+              typeof found.body === "string" &&
+              found.body.includes(marker)
+            ) {
+              return String(found.number);
+            }
+          }
+          if (answer.length < 100) return undefined;
+        }
+        return undefined;
+      },
       create: async () => {
-        const created = await request(
-          "POST",
-          issues,
-          { title: content.title, body: content.body, labels: content.labels },
-          "create issue",
-        );
+        const created = await request("POST", issues, { title: content.title, body, labels }, "create issue");
         const number =
           typeof created === "object" && created !== null && "number" in created ? created.number : undefined;
         if (typeof number !== "number") {
@@ -72,12 +112,7 @@ export class GithubTicketSink implements TicketSink {
         return String(number);
       },
       update: async (ref) => {
-        await request(
-          "PATCH",
-          issue(ref),
-          { title: content.title, body: content.body },
-          `update issue #${ref}`,
-        );
+        await request("PATCH", issue(ref), { title: content.title, body }, `update issue #${ref}`);
         await comment(ref);
       },
       resolve: async (ref) => {

@@ -2,6 +2,7 @@ import { SinkDeliveryError } from "./capacity-error.js";
 import type { SinkDelivery, TicketSink } from "./ticket-sink.js";
 import { joinUrl, readSinkToken } from "./ticket-sink.js";
 import { deliverToIssueTracker, sinkRequest } from "./deliver-to-issue-tracker.js";
+import { ticketMarker, ticketMarkerLabel } from "./ticket-content.js";
 
 export interface JiraTicketSinkOptions {
   readonly name: string;
@@ -32,7 +33,16 @@ export interface JiraTicketSinkOptions {
  * paths under `/rest/api/3`, texts as Atlassian Document Format):
  *
  * - open: `POST /rest/api/2/issue` `{fields: {project: {key}, summary, description, issuetype: {name}, labels}}`
- *   → the issue `key` is the ref;
+ *   → the issue `key` is the ref. The labels add the ticket's marker label
+ *   (`presage-ticket-<hash of fingerprint#generation>`) and the description starts with its marker.
+ *   Before creating, the sink searches `project = "<key>" AND labels = "<marker label>"` and reuses
+ *   the oldest match, so an open whose ref was lost (crash or failed state write after Jira accepted
+ *   it) never opens a second issue: v2 through `GET /rest/api/2/search` (Data Center), falling back
+ *   to `GET /rest/api/2/search/jql` when that answers 410 Gone (Jira Cloud removed `/search` in
+ *   2025); v3 (Cloud only) through `GET /rest/api/3/search/jql`. Both return `issues[].key`. Jira
+ *   Cloud's search is eventually consistent (typically seconds): a redelivery sooner than that (the
+ *   first backoff is 5 s) could still miss the issue. A lookup that fails is a retryable failure,
+ *   never a blind create.
  * - update: `PUT /rest/api/2/issue/{key}` `{fields: {summary, description}}` and a comment
  *   (`POST /rest/api/2/issue/{key}/comment` `{body}`);
  * - resolve: a comment, `GET /rest/api/2/issue/{key}/transitions` to find the configured transition by
@@ -67,7 +77,52 @@ export class JiraTicketSink implements TicketSink {
     const text = (plain: string): unknown => (version === 2 ? plain : documentFormat(plain));
     const comment = (ref: string): Promise<unknown> =>
       request("POST", `${issue(ref)}/comment`, { body: text(content.summary) }, `comment on ${ref}`);
+    const marker = ticketMarker(content.fingerprint, delivery.generation);
+    const markerLabel = ticketMarkerLabel(content.fingerprint, delivery.generation);
+    const description = text(`${marker}\n${content.body}`);
+    const searchBase = joinUrl(this.options.url, `/rest/api/${version}/search`);
     return deliverToIssueTracker(delivery, {
+      find: async () => {
+        const jql = `project = "${this.options.project}" AND labels = "${markerLabel}" ORDER BY created ASC`;
+        const query = `jql=${encodeURIComponent(jql)}&fields=summary&maxResults=1`;
+        const what = `look up the issue of ${content.fingerprint}#${delivery.generation}`;
+        const search = (path: string): Promise<unknown> =>
+          request("GET", `${searchBase}${path}?${query}`, undefined, what);
+        let answer: unknown;
+        if (version === 3) {
+          answer = await search("/jql");
+        } else {
+          try {
+            answer = await search("");
+          } catch (error) {
+            if (!(error instanceof SinkDeliveryError) || error.status !== 410) throw error;
+            answer = await search("/jql");
+          }
+        }
+        if (
+          typeof answer !== "object" ||
+          answer === null ||
+          !("issues" in answer) ||
+          !Array.isArray(answer.issues)
+        ) {
+          throw new SinkDeliveryError(
+            `jira sink "${this.name}" ${what}: the search answer has no issues list`,
+            undefined,
+            true,
+          );
+        }
+        const [first] = answer.issues as unknown[];
+        if (first === undefined) return undefined;
+        const key = typeof first === "object" && first !== null && "key" in first ? first.key : undefined;
+        if (typeof key !== "string") {
+          throw new SinkDeliveryError(
+            `jira sink "${this.name}" ${what}: the search found an issue without a key`,
+            undefined,
+            false,
+          );
+        }
+        return key;
+      },
       create: async () => {
         const created = await request(
           "POST",
@@ -76,10 +131,10 @@ export class JiraTicketSink implements TicketSink {
             fields: {
               project: { key: this.options.project },
               summary: content.title.slice(0, 254),
-              description: text(content.body),
+              description,
               issuetype: { name: this.options.issueType ?? "Task" },
               // Jira labels cannot contain spaces.
-              labels: content.labels.map((label) => label.replace(/\s+/g, "-")),
+              labels: [...content.labels.map((label) => label.replace(/\s+/g, "-")), markerLabel],
             },
           },
           "create issue",
@@ -99,7 +154,7 @@ export class JiraTicketSink implements TicketSink {
         await request(
           "PUT",
           issue(ref),
-          { fields: { summary: content.title.slice(0, 254), description: text(content.body) } },
+          { fields: { summary: content.title.slice(0, 254), description } },
           `update ${ref}`,
         );
         await comment(ref);

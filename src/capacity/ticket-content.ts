@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { CapacityPlan } from "./capacity-plan.js";
 import { isoDay } from "./daily-series.js";
 import type { TicketAction } from "./decide-ticket.js";
@@ -36,6 +37,24 @@ export interface TicketContent {
 /** Hidden marker in issue bodies so people (and future tooling) can find presage's ticket for a fingerprint. */
 export function fingerprintMarker(fingerprint: string): string {
   return `<!-- presage-capacity-fingerprint: ${fingerprint} -->`;
+}
+
+/**
+ * Marker of the issue presage opens for one ticket generation (`<fingerprint>#<generation>`), written
+ * into every issue it creates and searched before creating one, so a redelivered open (the issue was
+ * created but its ref was lost) finds that issue instead of opening a second.
+ */
+export function ticketMarker(fingerprint: string, generation: number): string {
+  return `<!-- presage-ticket: ${fingerprint}#${generation} -->`;
+}
+
+/**
+ * The {@link ticketMarker} as a label (issue trackers' labels take no spaces or quotes, fingerprints
+ * may): `presage-ticket-` and 16 hex digits of the SHA-256 of `<fingerprint>#<generation>`.
+ */
+export function ticketMarkerLabel(fingerprint: string, generation: number): string {
+  const digest = createHash("sha256").update(`${fingerprint}#${generation}`).digest("hex");
+  return `presage-ticket-${digest.slice(0, 16)}`;
 }
 
 /** Builds the content of an open/update/resolve event from today's plan. */

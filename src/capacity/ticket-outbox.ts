@@ -107,6 +107,7 @@ export class TicketOutbox {
       const result = await sink.deliver({
         content: message.content,
         ref,
+        generation: message.generation,
         ...(signal === undefined ? {} : { signal }),
       });
       const nowMs = this.now();

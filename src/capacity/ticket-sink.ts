@@ -7,6 +7,8 @@ export interface SinkDelivery {
   readonly content: TicketContent;
   /** What this sink returned when it opened the ticket (issue number, Jira key), if anything. */
   readonly ref: string | undefined;
+  /** The ticket's generation (a reopened ticket is a new one); with the fingerprint it marks the issue. */
+  readonly generation: number;
   readonly signal?: AbortSignal;
 }
 

@@ -6,10 +6,10 @@ import { SinkDeliveryError } from "../../src/capacity/capacity-error.js";
 import { GithubTicketSink } from "../../src/capacity/github-ticket-sink.js";
 import { JiraTicketSink } from "../../src/capacity/jira-ticket-sink.js";
 import { SlackTicketSink } from "../../src/capacity/slack-ticket-sink.js";
-import { ticketContent } from "../../src/capacity/ticket-content.js";
+import { ticketContent, ticketMarker, ticketMarkerLabel } from "../../src/capacity/ticket-content.js";
 import { WebhookTicketSink } from "../../src/capacity/webhook-ticket-sink.js";
 import { plannedWithRunway } from "../support/capacity-fixtures.js";
-import { CapacityHttpReceiver } from "../support/capacity-http-receiver.js";
+import { CapacityHttpReceiver, RememberingIssueTracker } from "../support/capacity-http-receiver.js";
 import { freePort } from "../support/free-port.js";
 
 const opened = ticketContent(plannedWithRunway(40), "open", "p90 runway 40 d is under the 90 d threshold", [
@@ -18,6 +18,13 @@ const opened = ticketContent(plannedWithRunway(40), "open", "p90 runway 40 d is 
 ]);
 const updated = ticketContent(plannedWithRunway(20), "update", "p90 runway date moved 20 d", ["capacity"]);
 const resolved = ticketContent(plannedWithRunway(undefined), "resolve", "runway recovered", ["capacity"]);
+
+const githubLookup =
+  "/repos/acme/infra/issues?labels=presage-capacity&state=all&sort=created&direction=desc&per_page=100&page=1";
+const marker = ticketMarker("cluster-cpu/cpu", 1);
+const markerLabel = ticketMarkerLabel("cluster-cpu/cpu", 1);
+const jiraLookup = (version: 2 | 3, suffix = version === 3 ? "/jql" : ""): string =>
+  `/rest/api/${version}/search${suffix}?jql=${encodeURIComponent(`project = "OPS" AND labels = "${markerLabel}" ORDER BY created ASC`)}&fields=summary&maxResults=1`;
 
 let receiver: CapacityHttpReceiver;
 beforeEach(async () => {
@@ -33,24 +40,25 @@ describe("GitHub issues sink", () => {
     receiver.respond = (request) =>
       request.method === "POST" && request.path === "/repos/acme/infra/issues"
         ? { status: 201, body: { number: 42, html_url: "https://github.com/acme/infra/issues/42" } }
-        : { status: 200, body: {} };
+        : { status: 200, body: request.method === "GET" ? [] : {} };
     const sink = new GithubTicketSink({
       name: "gh",
       url: receiver.url,
       repo: "acme/infra",
       token: "ghp_secret",
     });
-    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "42" });
-    await sink.deliver({ content: updated, ref: "42" });
-    await sink.deliver({ content: resolved, ref: "42" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "42" });
+    await sink.deliver({ content: updated, ref: "42", generation: 1 });
+    await sink.deliver({ content: resolved, ref: "42", generation: 1 });
     expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${githubLookup}`,
       "POST /repos/acme/infra/issues",
       "PATCH /repos/acme/infra/issues/42",
       "POST /repos/acme/infra/issues/42/comments",
       "POST /repos/acme/infra/issues/42/comments",
       "PATCH /repos/acme/infra/issues/42",
     ]);
-    const [create, patch, comment, , close] = receiver.requests;
+    const [, create, patch, comment, , close] = receiver.requests;
     expect(create?.headers).toMatchObject({
       authorization: "Bearer ghp_secret",
       accept: "application/vnd.github+json",
@@ -59,11 +67,12 @@ describe("GitHub issues sink", () => {
     });
     expect(create?.body).toEqual({
       title: opened.title,
-      body: opened.body,
-      labels: ["capacity", "cpu team"],
+      body: `${marker}\n${opened.body}`,
+      labels: ["capacity", "cpu team", "presage-capacity"],
     });
+    expect(marker).toBe("<!-- presage-ticket: cluster-cpu/cpu#1 -->");
     expect(opened.body).toContain("<!-- presage-capacity-fingerprint: cluster-cpu/cpu -->");
-    expect(patch?.body).toEqual({ title: updated.title, body: updated.body });
+    expect(patch?.body).toEqual({ title: updated.title, body: `${marker}\n${updated.body}` });
     expect(comment?.body).toEqual({ body: updated.summary });
     expect(close?.body).toEqual({ state: "closed", state_reason: "completed" });
   });
@@ -80,12 +89,12 @@ describe("GitHub issues sink", () => {
         tokenFile: join(dir, "token"),
       });
       const failure = await sink
-        .deliver({ content: opened, ref: undefined })
+        .deliver({ content: opened, ref: undefined, generation: 1 })
         .catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(SinkDeliveryError);
       expect(failure).toMatchObject({ status: 401, retryable: false });
       expect((failure as Error).message).toMatch(
-        /github sink "gh" create issue: POST http:\/\/127\.0\.0\.1:\d+\/repos\/acme\/infra\/issues answered 401: .*Bad credentials/,
+        /github sink "gh" look up the issue of cluster-cpu\/cpu#1: GET http:\/\/127\.0\.0\.1:\d+\/repos\/acme\/infra\/issues answered 401: .*Bad credentials/,
       );
       expect((failure as Error).message).not.toContain("from-file");
       expect(receiver.requests[0]?.headers.authorization).toBe("Bearer from-file");
@@ -96,11 +105,14 @@ describe("GitHub issues sink", () => {
 
   it("creates the issue when an update has no ref, and has nothing to close without one", async () => {
     receiver.respond = (request) =>
-      request.method === "POST" ? { status: 201, body: { number: 7 } } : { status: 200, body: {} };
+      request.method === "POST" ? { status: 201, body: { number: 7 } } : { status: 200, body: [] };
     const sink = new GithubTicketSink({ name: "gh", url: receiver.url, repo: "acme/infra", token: "t" });
-    expect(await sink.deliver({ content: updated, ref: undefined })).toEqual({ ref: "7" });
-    expect(await sink.deliver({ content: resolved, ref: undefined })).toEqual({});
-    expect(receiver.requests).toHaveLength(1);
+    expect(await sink.deliver({ content: updated, ref: undefined, generation: 1 })).toEqual({ ref: "7" });
+    expect(await sink.deliver({ content: resolved, ref: undefined, generation: 1 })).toEqual({});
+    expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${githubLookup}`,
+      "POST /repos/acme/infra/issues",
+    ]);
   });
 });
 
@@ -124,6 +136,9 @@ describe("Jira sink", () => {
           },
         };
       }
+      if (request.method === "GET" && request.path.startsWith("/rest/api/2/search?")) {
+        return { status: 200, body: { startAt: 0, maxResults: 1, total: 0, issues: [] } };
+      }
       if (request.method === "PUT" || request.path.endsWith("/transitions")) return { status: 204 };
       return { status: 201, body: { id: "c1" } };
     };
@@ -136,10 +151,11 @@ describe("Jira sink", () => {
       token: "api-token",
       resolveTransition: "Done",
     });
-    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "OPS-12" });
-    await sink.deliver({ content: updated, ref: "OPS-12" });
-    await sink.deliver({ content: resolved, ref: "OPS-12" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "OPS-12" });
+    await sink.deliver({ content: updated, ref: "OPS-12", generation: 1 });
+    await sink.deliver({ content: resolved, ref: "OPS-12", generation: 1 });
     expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${jiraLookup(2)}`,
       "POST /rest/api/2/issue",
       "PUT /rest/api/2/issue/OPS-12",
       "POST /rest/api/2/issue/OPS-12/comment",
@@ -147,7 +163,7 @@ describe("Jira sink", () => {
       "GET /rest/api/2/issue/OPS-12/transitions",
       "POST /rest/api/2/issue/OPS-12/transitions",
     ]);
-    const [create, put, comment] = receiver.requests;
+    const [, create, put, comment] = receiver.requests;
     expect(create?.headers.authorization).toBe(
       `Basic ${Buffer.from("bot@acme.example:api-token").toString("base64")}`,
     );
@@ -155,12 +171,15 @@ describe("Jira sink", () => {
       fields: {
         project: { key: "OPS" },
         summary: opened.title,
-        description: opened.body,
+        description: `${marker}\n${opened.body}`,
         issuetype: { name: "Task" },
-        labels: ["capacity", "cpu-team"],
+        labels: ["capacity", "cpu-team", markerLabel],
       },
     });
-    expect(put?.body).toEqual({ fields: { summary: updated.title, description: updated.body } });
+    expect(markerLabel).toMatch(/^presage-ticket-[0-9a-f]{16}$/);
+    expect(put?.body).toEqual({
+      fields: { summary: updated.title, description: `${marker}\n${updated.body}` },
+    });
     expect(comment?.body).toEqual({ body: updated.summary });
     expect(receiver.requests.at(-1)?.body).toEqual({ transition: { id: "31" } });
   });
@@ -169,7 +188,9 @@ describe("Jira sink", () => {
     receiver.respond = (request) =>
       request.method === "POST" && request.path === "/rest/api/3/issue"
         ? { status: 201, body: { id: "1", key: "OPS-3" } }
-        : { status: 204 };
+        : request.method === "GET"
+          ? { status: 200, body: { isLast: true, issues: [] } }
+          : { status: 204 };
     const sink = new JiraTicketSink({
       name: "jira",
       url: receiver.url,
@@ -177,22 +198,26 @@ describe("Jira sink", () => {
       token: "t",
       apiVersion: 3,
     });
-    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "OPS-3" });
-    await sink.deliver({ content: updated, ref: "OPS-3" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "OPS-3" });
+    await sink.deliver({ content: updated, ref: "OPS-3", generation: 1 });
     expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${jiraLookup(3)}`,
       "POST /rest/api/3/issue",
       "PUT /rest/api/3/issue/OPS-3",
       "POST /rest/api/3/issue/OPS-3/comment",
     ]);
     const description = (
-      receiver.requests[0]?.body as { fields: { description: { type: string; content: unknown[] } } }
+      receiver.requests[1]?.body as { fields: { description: { type: string; content: unknown[] } } }
     ).fields.description;
     expect(description).toMatchObject({ type: "doc", version: 1 });
-    expect(description.content[0]).toEqual({
-      type: "paragraph",
-      content: [{ type: "text", text: "<!-- presage-capacity-fingerprint: cluster-cpu/cpu -->" }],
-    });
-    expect(receiver.requests[2]?.body).toEqual({
+    expect(description.content.slice(0, 2)).toEqual([
+      { type: "paragraph", content: [{ type: "text", text: marker }] },
+      {
+        type: "paragraph",
+        content: [{ type: "text", text: "<!-- presage-capacity-fingerprint: cluster-cpu/cpu -->" }],
+      },
+    ]);
+    expect(receiver.requests[3]?.body).toEqual({
       body: {
         type: "doc",
         version: 1,
@@ -210,10 +235,116 @@ describe("Jira sink", () => {
           }
         : { status: 201, body: {} };
     const sink = new JiraTicketSink({ name: "jira", url: receiver.url, project: "OPS", token: "pat" });
-    await expect(sink.deliver({ content: resolved, ref: "OPS-1" })).rejects.toThrow(
+    await expect(sink.deliver({ content: resolved, ref: "OPS-1", generation: 1 })).rejects.toThrow(
       /OPS-1 has no transition "Done" \(available: Resolve Issue → Resolved\); set resolveTransition/,
     );
     expect(receiver.requests[0]?.headers.authorization).toBe("Bearer pat");
+  });
+});
+
+describe("issue trackers after a lost ref (create accepted, ref never recorded)", () => {
+  const paths = (): string[] =>
+    receiver.requests.map((r) => `${r.method} ${new URL(r.path, receiver.url).pathname}`);
+
+  it("GitHub: a redelivered open finds the issue by its marker and opens no second one", async () => {
+    const tracker = new RememberingIssueTracker();
+    receiver.respond = tracker.respond;
+    const sink = new GithubTicketSink({ name: "gh", url: receiver.url, repo: "acme/infra", token: "t" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "1" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "1" });
+    expect(tracker.issues.map((issue) => issue.ref)).toEqual(["1"]);
+    expect(paths()).toEqual([
+      "GET /repos/acme/infra/issues",
+      "POST /repos/acme/infra/issues",
+      "GET /repos/acme/infra/issues",
+    ]);
+    // An update without a ref updates that issue; a reopened ticket (generation 2) gets its own issue.
+    expect(await sink.deliver({ content: updated, ref: undefined, generation: 1 })).toEqual({ ref: "1" });
+    expect(receiver.requests.at(-2)).toMatchObject({ method: "PATCH", path: "/repos/acme/infra/issues/1" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 2 })).toEqual({ ref: "2" });
+    expect(tracker.issues.map((issue) => issue.ref)).toEqual(["1", "2"]);
+  });
+
+  it("GitHub: the lookup reads past a full page of newer presage issues", async () => {
+    const tracker = new RememberingIssueTracker();
+    receiver.respond = tracker.respond;
+    const sink = new GithubTicketSink({ name: "gh", url: receiver.url, repo: "acme/infra", token: "t" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "1" });
+    for (let generation = 2; generation <= 101; generation += 1) {
+      tracker.issues.push({
+        ref: String(generation),
+        body: ticketMarker("other/cpu", generation),
+        labels: ["presage-capacity"],
+      });
+    }
+    receiver.requests.length = 0;
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "1" });
+    expect(receiver.requests.map((r) => new URL(r.path, receiver.url).searchParams.get("page"))).toEqual([
+      "1",
+      "2",
+    ]);
+    expect(tracker.issues).toHaveLength(101);
+  });
+
+  it("Jira (v2): a redelivered open finds the issue by its marker label and opens no second one", async () => {
+    const tracker = new RememberingIssueTracker();
+    receiver.respond = tracker.respond;
+    const sink = new JiraTicketSink({ name: "jira", url: receiver.url, project: "OPS", token: "t" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "OPS-1" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "OPS-1" });
+    expect(tracker.issues).toHaveLength(1);
+    expect(tracker.issues[0]?.labels).toContain(markerLabel);
+    expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${jiraLookup(2)}`,
+      "POST /rest/api/2/issue",
+      `GET ${jiraLookup(2)}`,
+    ]);
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 2 })).toEqual({ ref: "OPS-2" });
+  });
+
+  it("Jira: v3 searches /rest/api/3/search/jql, v2 falls back to it when /search is gone (410)", async () => {
+    const tracker = new RememberingIssueTracker();
+    tracker.searchGone = true;
+    receiver.respond = tracker.respond;
+    const v3 = new JiraTicketSink({
+      name: "jira",
+      url: receiver.url,
+      project: "OPS",
+      token: "t",
+      apiVersion: 3,
+    });
+    expect(await v3.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "OPS-1" });
+    expect(await v3.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "OPS-1" });
+    const v2 = new JiraTicketSink({ name: "jira", url: receiver.url, project: "OPS", token: "t" });
+    expect(await v2.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({ ref: "OPS-1" });
+    expect(tracker.issues).toHaveLength(1);
+    expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${jiraLookup(3)}`,
+      "POST /rest/api/3/issue",
+      `GET ${jiraLookup(3)}`,
+      `GET ${jiraLookup(2)}`,
+      `GET ${jiraLookup(2, "/jql")}`,
+    ]);
+  });
+
+  it("a lookup answered 503 fails the delivery as retryable, without any create request", async () => {
+    const tracker = new RememberingIssueTracker();
+    tracker.failLookups = 503;
+    receiver.respond = tracker.respond;
+    const github = new GithubTicketSink({ name: "gh", url: receiver.url, repo: "acme/infra", token: "t" });
+    const jira = new JiraTicketSink({ name: "jira", url: receiver.url, project: "OPS", token: "t" });
+    for (const sink of [github, jira]) {
+      for (const content of [opened, updated]) {
+        const failure = await sink
+          .deliver({ content, ref: undefined, generation: 1 })
+          .catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(SinkDeliveryError);
+        expect(failure).toMatchObject({ status: 503, retryable: true });
+        expect((failure as Error).message).toContain("look up the issue of cluster-cpu/cpu#1");
+      }
+    }
+    expect(receiver.requests.map((r) => r.method)).toEqual(["GET", "GET", "GET", "GET"]);
+    expect(tracker.issues).toEqual([]);
   });
 });
 
@@ -221,7 +352,8 @@ describe("Slack incoming-webhook sink", () => {
   it("posts {text, blocks} for open, update and resolve", async () => {
     receiver.respond = () => ({ status: 200, body: "ok" });
     const sink = new SlackTicketSink({ name: "chat", url: `${receiver.url}/services/T000/B000/XXXX` });
-    for (const content of [opened, updated, resolved]) await sink.deliver({ content, ref: undefined });
+    for (const content of [opened, updated, resolved])
+      await sink.deliver({ content, ref: undefined, generation: 1 });
     expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
       Array(3).fill("POST /services/T000/B000/XXXX"),
     );
@@ -235,18 +367,18 @@ describe("Slack incoming-webhook sink", () => {
   it("treats a 5xx as retryable, reads a 429's Retry-After, and a closed port as a network failure", async () => {
     receiver.respond = () => ({ status: 503, body: "busy" });
     const sink = new SlackTicketSink({ name: "chat", url: `${receiver.url}/services/x` });
-    await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
+    await expect(sink.deliver({ content: opened, ref: undefined, generation: 1 })).rejects.toMatchObject({
       status: 503,
       retryable: true,
     });
     receiver.respond = () => ({ status: 429, body: "slow down", headers: { "Retry-After": "7" } });
-    await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
+    await expect(sink.deliver({ content: opened, ref: undefined, generation: 1 })).rejects.toMatchObject({
       status: 429,
       retryable: true,
       retryAfterMs: 7000,
     });
     await receiver.close();
-    await expect(sink.deliver({ content: opened, ref: undefined })).rejects.toMatchObject({
+    await expect(sink.deliver({ content: opened, ref: undefined, generation: 1 })).rejects.toMatchObject({
       status: undefined,
       retryable: true,
       retryAfterMs: undefined,
@@ -262,7 +394,9 @@ describe("generic webhook sink", () => {
       token: "s3cret",
       headers: { "X-Team": "infra" },
     });
-    expect(await sink.deliver({ content: opened, ref: undefined })).toEqual({ ref: "cluster-cpu/cpu" });
+    expect(await sink.deliver({ content: opened, ref: undefined, generation: 1 })).toEqual({
+      ref: "cluster-cpu/cpu",
+    });
     const [request] = receiver.requests;
     expect(request?.headers).toMatchObject({ authorization: "Bearer s3cret", "x-team": "infra" });
     expect(request?.body).toMatchObject({

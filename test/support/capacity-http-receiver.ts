@@ -101,3 +101,84 @@ export class CapacityHttpReceiver {
     );
   }
 }
+
+/** One issue a {@link RememberingIssueTracker} holds. */
+export interface RememberedIssue {
+  /** GitHub issue number as text, or Jira key. */
+  readonly ref: string;
+  readonly body: unknown;
+  readonly labels: readonly string[];
+}
+
+/**
+ * Answers like GitHub's and Jira's REST APIs for the calls the ticket sinks make, remembering the issues
+ * created so a later lookup finds them: GitHub `POST /repos/{repo}/issues` (→ `number`) and
+ * `GET /repos/{repo}/issues?labels=…` (label filter, newest first, `per_page`/`page`); Jira
+ * `POST /rest/api/{2,3}/issue` (→ `key` `OPS-n`) and `GET /rest/api/{2,3}/search[/jql]?jql=…` (only the
+ * `labels = "…"` clause is honoured, oldest first). `searchGone` answers Jira's legacy
+ * `/rest/api/{2,3}/search` with 410 like Jira Cloud; `failLookups` answers every lookup with that status.
+ * Anything else is 200 `{}`.
+ */
+export class RememberingIssueTracker {
+  readonly issues: RememberedIssue[] = [];
+  searchGone = false;
+  failLookups: number | undefined;
+
+  readonly respond = (request: ReceivedRequest): ReceiverAnswer => {
+    const url = new URL(request.path, "http://receiver");
+    const isGithubIssues = /^\/repos\/[^/]+\/[^/]+\/issues$/.test(url.pathname);
+    const jiraSearch = /^\/rest\/api\/[23]\/search(\/jql)?$/.exec(url.pathname);
+    if (request.method === "GET" && (isGithubIssues || jiraSearch !== null)) {
+      if (this.failLookups !== undefined) return { status: this.failLookups, body: "lookup down" };
+      if (jiraSearch !== null) return this.jiraSearch(url, jiraSearch[1] !== undefined);
+      return this.githubList(url);
+    }
+    if (request.method === "POST" && isGithubIssues) {
+      const body = request.body as { body?: unknown; labels?: string[] };
+      const ref = String(this.issues.length + 1);
+      this.issues.push({ ref, body: body.body, labels: body.labels ?? [] });
+      return { status: 201, body: { number: Number(ref) } };
+    }
+    if (request.method === "POST" && /^\/rest\/api\/[23]\/issue$/.test(url.pathname)) {
+      const fields = (request.body as { fields?: { description?: unknown; labels?: string[] } }).fields;
+      const ref = `OPS-${this.issues.length + 1}`;
+      this.issues.push({ ref, body: fields?.description, labels: fields?.labels ?? [] });
+      return { status: 201, body: { id: String(10_000 + this.issues.length), key: ref } };
+    }
+    return { status: 200, body: {} };
+  };
+
+  private githubList(url: URL): ReceiverAnswer {
+    const wanted = (url.searchParams.get("labels") ?? "").split(",").filter((label) => label !== "");
+    const perPage = Number(url.searchParams.get("per_page") ?? "30");
+    const page = Number(url.searchParams.get("page") ?? "1");
+    const matching = this.issues
+      .filter((issue) => wanted.every((label) => issue.labels.includes(label)))
+      .reverse()
+      .slice((page - 1) * perPage, page * perPage);
+    return {
+      status: 200,
+      body: matching.map((issue) => ({
+        number: Number(issue.ref),
+        body: issue.body,
+        labels: issue.labels.map((name) => ({ name })),
+      })),
+    };
+  }
+
+  private jiraSearch(url: URL, enhanced: boolean): ReceiverAnswer {
+    if (this.searchGone && !enhanced) {
+      return { status: 410, body: { errorMessages: ["The requested API has been removed."] } };
+    }
+    const label = /labels = "([^"]+)"/.exec(url.searchParams.get("jql") ?? "")?.[1];
+    const maxResults = Number(url.searchParams.get("maxResults") ?? "50");
+    const matching = this.issues
+      .filter((issue) => label !== undefined && issue.labels.includes(label))
+      .slice(0, maxResults)
+      .map((issue) => ({ id: issue.ref.replace("OPS-", "1000"), key: issue.ref, fields: {} }));
+    return {
+      status: 200,
+      body: enhanced ? { isLast: true, issues: matching } : { total: matching.length, issues: matching },
+    };
+  }
+}
