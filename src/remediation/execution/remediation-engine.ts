@@ -846,7 +846,8 @@ export class RemediationEngine {
       this.log(
         `incident ${incidentId}: could not read the incident for the ${kind} notification: ${errorMessage(error)}`,
       );
-      incident = incidentFromAlert(incidentId, alert, this.now());
+      // What a notification can say of an incident whose ledger could not be read: the alert alone.
+      incident = foldIncident(incidentId, [{ type: "received", alert, atMs: this.now() }])!;
       const notification: RemediationNotification = {
         kind,
         summary: `Needs a human: ${incident.alertname} on ${alertSubject(incident.labels)}`,
@@ -888,23 +889,6 @@ export class RemediationEngine {
       }
     }
   }
-}
-
-/** What a notification can say of an incident whose ledger could not be read: the alert alone. */
-function incidentFromAlert(id: string, alert: ReceivedAlert, nowMs: number): Incident {
-  return {
-    id,
-    fingerprint: alert.fingerprint,
-    alertname: alert.labels.alertname ?? "",
-    labels: alert.labels,
-    startsAtMs: alert.startsAtMs,
-    receivedAtMs: nowMs,
-    state: IncidentState.open,
-    actions: 0,
-    reverted: false,
-    timeline: [],
-    preventive: false,
-  };
 }
 
 function summarize(step: PlannedStep): StepSummary {
