@@ -7,7 +7,7 @@ import { decideFloor } from "./decide-floor.js";
 import { FloorReason, type FloorDecision, type FloorInput } from "./floor-decision.js";
 import { formatDuration } from "./format-duration.js";
 import { FloorCalibration, type FloorCalibrationOptions } from "./floor-calibration.js";
-import { forecastWindowSteps, requiredReplicas } from "./required-replicas.js";
+import { forecastWindowSteps, requiredReplicas, type RequiredReplicas } from "./required-replicas.js";
 import { formatHpaRef, type FloorChange, type HpaState, type ScalerActuator } from "./scaler-actuator.js";
 import { errorCode, errorMessage, ScalerError, ScalerErrorCode } from "./scaler-error.js";
 import type { ScalerMetrics } from "./scaler-metrics.js";
@@ -653,26 +653,12 @@ export class ScalerLoop {
       };
     }
     try {
-      const window = forecastWindowSteps({
-        dataEndMs: cached.dataEndMs,
-        stepSeconds: cached.stepSeconds,
-        nowMs,
-        leadMs: lead.leadMs,
-        windowMs: target.windowMs,
-      });
-      const calibration = target.calibrate ? this.calibrationOf(state) : undefined;
-      const required = requiredReplicas(cached.model, {
-        ...window,
-        podCapacity: target.podCapacity,
-        quantile: target.quantile,
-        ...(calibration === undefined ? {} : { calibration }),
-      });
-      this.calibrationOf(state).recordForecast(
-        cached.dataEndMs,
-        cached.stepSeconds * 1000,
-        required.pointForecast,
-        required.fromStep,
-        required.toStep,
+      const required = this.sizeFloor(
+        state,
+        cached.model,
+        { dataEndMs: cached.dataEndMs, stepSeconds: cached.stepSeconds, nowMs },
+        lead,
+        target.calibrate,
       );
       return {
         input: {
@@ -888,6 +874,37 @@ export class ScalerLoop {
   }
 
   /**
+   * What the forecast at `at` asks for over `[now + lead, now + lead + window]`, on calibrated
+   * quantiles when `calibrated` (and the calibration has enough pairs); its point forecast is recorded
+   * for the calibration either way. Throws what `requiredReplicas` throws.
+   */
+  private sizeFloor(
+    state: TargetState,
+    model: FittedModel,
+    at: { readonly dataEndMs: number; readonly stepSeconds: number; readonly nowMs: number },
+    lead: StartupLead,
+    calibrated: boolean,
+  ): RequiredReplicas {
+    const { target } = state;
+    const calibration = this.calibrationOf(state);
+    const window = forecastWindowSteps({ ...at, leadMs: lead.leadMs, windowMs: target.windowMs });
+    const required = requiredReplicas(model, {
+      ...window,
+      podCapacity: target.podCapacity,
+      quantile: target.quantile,
+      ...(calibrated ? { calibration } : {}),
+    });
+    calibration.recordForecast(
+      at.dataEndMs,
+      at.stepSeconds * 1000,
+      required.pointForecast,
+      required.fromStep,
+      required.toStep,
+    );
+    return required;
+  }
+
+  /**
    * The forecast the loop would have sized a floor from at a past instant (`at.nowMs`, as far after
    * the data end as live ticks run), recorded for the calibration only. One that fails is not recorded.
    */
@@ -897,26 +914,8 @@ export class ScalerLoop {
     at: { readonly dataEndMs: number; readonly stepSeconds: number; readonly nowMs: number },
     lead: StartupLead,
   ): void {
-    const { target } = state;
-    const { dataEndMs, stepSeconds } = at;
     try {
-      const window = forecastWindowSteps({
-        ...at,
-        leadMs: lead.leadMs,
-        windowMs: target.windowMs,
-      });
-      const required = requiredReplicas(model, {
-        ...window,
-        podCapacity: target.podCapacity,
-        quantile: target.quantile,
-      });
-      this.calibrationOf(state).recordForecast(
-        dataEndMs,
-        stepSeconds * 1000,
-        required.pointForecast,
-        required.fromStep,
-        required.toStep,
-      );
+      this.sizeFloor(state, model, at, lead, false);
     } catch {
       // Only the calibration loses a pair; the live forecast reports its own failures.
     }
