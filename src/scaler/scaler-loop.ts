@@ -176,8 +176,8 @@ const WARM_MARGIN_STEPS = 60;
 /** A step-by-step catch-up yields to the event loop this often. */
 const CATCH_UP_YIELD_STEPS = 250;
 
-/** Records the forecast the loop would have made when the data ended at `dataEndMs`, `phaseMs` into a step. */
-type PastForecastRecorder = (model: FittedModel, dataEndMs: number, phaseMs: number) => void;
+/** Records the forecast the loop would have made when its data ended at `dataEndMs`. */
+type PastForecastRecorder = (model: FittedModel, dataEndMs: number) => void;
 
 /** The forecast-age limit when a target sets none: three steps of its model, at least this. */
 const MIN_DEFAULT_FORECAST_AGE_MS = 300_000;
@@ -635,15 +635,12 @@ export class ScalerLoop {
       return { error: errorMessage(error) };
     }
     const { stepSeconds } = cached;
-    const recordPast: PastForecastRecorder = (model, dataEndMs, phaseMs) => {
+    // Past instants are sized as live ticks are: as far into a step as this tick is.
+    const phaseMs = nowMs % (stepSeconds * 1000);
+    const recordPast: PastForecastRecorder = (model, dataEndMs) => {
       this.recordPastForecast(state, model, { dataEndMs, stepSeconds, nowMs: dataEndMs + phaseMs }, lead);
     };
-    if (state.calibrationWarmed !== true) {
-      const phaseMs = nowMs - Math.floor(nowMs / (stepSeconds * 1000)) * stepSeconds * 1000;
-      await this.warmCalibration(state, cached, (model, dataEndMs) => {
-        recordPast(model, dataEndMs, phaseMs);
-      });
-    }
+    if (state.calibrationWarmed !== true) await this.warmCalibration(state, cached, recordPast);
     cached = await this.advance(state, cached, nowMs, recordPast);
     const ageMs = nowMs - cached.dataEndMs;
     const limitMs = this.maxForecastAgeMs(target, cached);
@@ -741,9 +738,7 @@ export class ScalerLoop {
   ): Promise<CachedModel> {
     const stepMs = cached.stepSeconds * 1000;
     const latestMs = Math.floor(nowMs / stepMs) * stepMs;
-    const current = await this.feed(state, cached, latestMs, (model, dataEndMs) => {
-      recordPast(model, dataEndMs, nowMs - latestMs);
-    });
+    const current = await this.feed(state, cached, latestMs, recordPast);
     state.cached = current;
     return current;
   }
@@ -756,7 +751,7 @@ export class ScalerLoop {
     state: TargetState,
     cached: CachedModel,
     latestMs: number,
-    recordPast?: (model: FittedModel, dataEndMs: number) => void,
+    recordPast?: PastForecastRecorder,
   ): Promise<CachedModel> {
     const stepMs = cached.stepSeconds * 1000;
     const catchingUp = recordPast !== undefined && latestMs - cached.dataEndMs > stepMs;
@@ -835,7 +830,7 @@ export class ScalerLoop {
   private async warmCalibration(
     state: TargetState,
     cached: CachedModel,
-    recordPast: (model: FittedModel, dataEndMs: number) => void,
+    recordPast: PastForecastRecorder,
   ): Promise<void> {
     state.calibrationWarmed = true;
     const calibration = this.calibrationOf(state);
@@ -915,7 +910,14 @@ export class ScalerLoop {
     lead: StartupLead,
   ): void {
     try {
-      this.sizeFloor(state, model, at, lead, false);
+      // Only the point forecast is recorded: no replicas, no intervals.
+      const { fromStep, toStep } = forecastWindowSteps({
+        ...at,
+        leadMs: lead.leadMs,
+        windowMs: state.target.windowMs,
+      });
+      const { mean } = model.predict(toStep, { levels: [] });
+      this.calibrationOf(state).recordForecast(at.dataEndMs, at.stepSeconds * 1000, mean, fromStep, toStep);
     } catch {
       // Only the calibration loses a pair; the live forecast reports its own failures.
     }
