@@ -386,30 +386,23 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
       case ActionKind.cordonNode: {
         const { node } = action.params;
         const { mark } = (applied.undoData ?? {}) as { mark?: string };
-        await retryKubeRequests(async () => {
-          const current = await kubeRequest({ verb: "get", ...nodes, name: node }, () =>
-            this.core.readNode({ name: node }),
-          );
-          const marked = current.metadata?.annotations?.[CORDONED_BY_PRESAGE_ANNOTATION];
-          if (current.spec?.unschedulable !== true || mark === undefined || marked !== mark) {
-            throw new RemediationError(
-              RemediationErrorCode.actionFailed,
-              current.spec?.unschedulable !== true
-                ? `node ${node} was uncordoned since; not undone`
-                : `node ${node} is cordoned, but no longer by this step (its ${CORDONED_BY_PRESAGE_ANNOTATION} mark is ${marked ?? "gone"}); not uncordoned`,
-            );
-          }
-          const body = {
-            metadata: {
-              resourceVersion: current.metadata?.resourceVersion,
-              annotations: { [CORDONED_BY_PRESAGE_ANNOTATION]: null },
-            },
-            spec: { unschedulable: null },
-          };
-          await kubeRequest({ verb: "patch", ...nodes, name: node }, () =>
+        await this.guardedMergePatch(
+          { ...nodes, name: node },
+          () => this.core.readNode({ name: node }),
+          (body) =>
             this.core.patchNode({ name: node, body, fieldManager: this.fieldManager }, this.mergePatch),
-          );
-        }, this.policy);
+          {
+            metadata: { annotations: { [CORDONED_BY_PRESAGE_ANNOTATION]: null } },
+            spec: { unschedulable: null },
+          },
+          (current) => {
+            const marked = current.metadata?.annotations?.[CORDONED_BY_PRESAGE_ANNOTATION];
+            if (current.spec?.unschedulable !== true) return `node ${node} was uncordoned since; not undone`;
+            return mark !== undefined && marked === mark
+              ? undefined
+              : `node ${node} is cordoned, but no longer by this step (its ${CORDONED_BY_PRESAGE_ANNOTATION} mark is ${marked ?? "gone"}); not uncordoned`;
+          },
+        );
         return `uncordoned node ${node}`;
       }
       case ActionKind.createJob: {
@@ -439,18 +432,38 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
     patch: Record<string, unknown>,
     precondition?: (current: V1Deployment) => string | undefined,
   ): Promise<void> {
-    await retryKubeRequests(async () => {
-      const current = await kubeRequest({ verb: "get", ...deployments, namespace, name }, () =>
-        this.apps.readNamespacedDeployment({ namespace, name }),
-      );
-      checkPrecondition(current, precondition);
-      const body = { ...patch, metadata: { resourceVersion: current.metadata?.resourceVersion } };
-      await kubeRequest({ verb: "patch", ...deployments, namespace, name }, () =>
+    await this.guardedMergePatch(
+      { ...deployments, namespace, name },
+      () => this.apps.readNamespacedDeployment({ namespace, name }),
+      (body) =>
         this.apps.patchNamespacedDeployment(
           { namespace, name, body, fieldManager: this.fieldManager },
           this.mergePatch,
         ),
-      );
+      patch,
+      precondition,
+    );
+  }
+
+  /**
+   * Read, check `precondition` (a refusal is an `actionFailed` error naming why), then a merge patch
+   * carrying the resourceVersion read, so a change in between is a 409 and the whole cycle is retried.
+   */
+  private async guardedMergePatch<T extends { metadata?: { resourceVersion?: string } }>(
+    target: Omit<KubeRequestContext, "verb">,
+    read: () => Promise<T>,
+    write: (body: object) => Promise<unknown>,
+    patch: Record<string, unknown>,
+    precondition?: (current: T) => string | undefined,
+  ): Promise<void> {
+    await retryKubeRequests(async () => {
+      const current = await kubeRequest({ verb: "get", ...target }, read);
+      checkPrecondition(current, precondition);
+      const metadata = {
+        ...(patch.metadata as object | undefined),
+        resourceVersion: current.metadata?.resourceVersion,
+      };
+      await kubeRequest({ verb: "patch", ...target }, () => write({ ...patch, metadata }));
     }, this.policy);
   }
 
@@ -485,9 +498,9 @@ export class KubernetesActions implements ActionRunner, RolloutProbe {
 }
 
 /** Throws `actionFailed` (not retried) when `precondition` refuses the fresh read. */
-function checkPrecondition(
-  current: V1Deployment,
-  precondition: ((current: V1Deployment) => string | undefined) | undefined,
+function checkPrecondition<T>(
+  current: T,
+  precondition: ((current: T) => string | undefined) | undefined,
 ): void {
   const refusal = precondition?.(current);
   if (refusal !== undefined) throw new RemediationError(RemediationErrorCode.actionFailed, refusal);
