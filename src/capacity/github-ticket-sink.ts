@@ -9,6 +9,8 @@ export const GITHUB_TICKET_LABEL = "presage-capacity";
 
 /** Pages of 100 issues (newest first) the lookup reads before concluding there is no issue yet. */
 const LOOKUP_PAGES = 10;
+/** How far before a message was queued its issue is looked for (clock difference with GitHub). */
+const LOOKUP_CLOCK_MARGIN_MS = 3_600_000;
 
 export interface GithubTicketSinkOptions {
   readonly name: string;
@@ -72,9 +74,15 @@ export class GithubTicketSink implements TicketSink {
     const labels = [...new Set([...content.labels, GITHUB_TICKET_LABEL])];
     return deliverToIssueTracker(delivery, {
       find: async () => {
+        // An issue this message created was updated after it was queued: list only those (normally
+        // none or one), with an hour's margin for the difference between our clock and GitHub's.
+        const since =
+          delivery.queuedAtMs === undefined
+            ? ""
+            : `&since=${encodeURIComponent(new Date(delivery.queuedAtMs - LOOKUP_CLOCK_MARGIN_MS).toISOString())}`;
         const what = `look up the issue of ${content.fingerprint}#${delivery.generation}`;
         for (let page = 1; page <= LOOKUP_PAGES; page += 1) {
-          const query = `labels=${encodeURIComponent(GITHUB_TICKET_LABEL)}&state=all&sort=created&direction=desc&per_page=100&page=${page}`;
+          const query = `labels=${encodeURIComponent(GITHUB_TICKET_LABEL)}&state=all&sort=created&direction=desc&per_page=100&page=${page}${since}`;
           const answer = await request("GET", `${issues}?${query}`, undefined, what);
           if (!Array.isArray(answer)) {
             throw new SinkDeliveryError(

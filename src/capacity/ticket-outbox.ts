@@ -108,6 +108,7 @@ export class TicketOutbox {
         content: message.content,
         ref,
         generation: message.generation,
+        queuedAtMs: message.createdAtMs,
         ...(signal === undefined ? {} : { signal }),
       });
       const nowMs = this.now();

@@ -9,6 +9,8 @@ export interface SinkDelivery {
   readonly ref: string | undefined;
   /** The ticket's generation (a reopened ticket is a new one); with the fingerprint it marks the issue. */
   readonly generation: number;
+  /** When the outbox queued this message: an issue it created can be no older (bounds lookups). */
+  readonly queuedAtMs?: number;
   readonly signal?: AbortSignal;
 }
 

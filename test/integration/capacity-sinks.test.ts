@@ -265,6 +265,16 @@ describe("issue trackers after a lost ref (create accepted, ref never recorded)"
     expect(tracker.issues.map((issue) => issue.ref)).toEqual(["1", "2"]);
   });
 
+  it("GitHub: the lookup lists only issues updated since the message was queued (an hour's margin)", async () => {
+    const tracker = new RememberingIssueTracker();
+    receiver.respond = tracker.respond;
+    const sink = new GithubTicketSink({ name: "gh", url: receiver.url, repo: "acme/infra", token: "t" });
+    const queuedAtMs = Date.UTC(2026, 10, 28, 12);
+    await sink.deliver({ content: opened, ref: undefined, generation: 1, queuedAtMs });
+    const lookup = receiver.requests.find((request) => request.method === "GET");
+    expect(lookup?.path).toContain(`since=${encodeURIComponent("2026-11-28T11:00:00.000Z")}`);
+  });
+
   it("GitHub: the lookup reads past a full page of newer presage issues", async () => {
     const tracker = new RememberingIssueTracker();
     receiver.respond = tracker.respond;
