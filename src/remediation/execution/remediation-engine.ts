@@ -39,12 +39,7 @@ import {
 import { limitsForRunbook, type GuardLimits } from "../planning/guard-limits.js";
 import type { GuardState } from "../planning/guard-state.js";
 import type { MaintenanceWindow } from "../planning/maintenance-window.js";
-import {
-  planRemediation,
-  renderSteps,
-  selectRunbook,
-  type PlannedStep,
-} from "../planning/plan-remediation.js";
+import { planRemediation, selectRunbook, type PlannedStep } from "../planning/plan-remediation.js";
 import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation-error.js";
 import { OnFailure, type Runbook, type RunbookMode } from "../runbooks/runbook.js";
 import type { RemediationStore } from "../storage/remediation-store.js";
@@ -101,8 +96,6 @@ export interface AlertReceipt {
   readonly runbook?: string;
   readonly detail?: string;
 }
-
-type SkipPlan = Extract<ReturnType<typeof planRemediation>, { kind: "skip" }>;
 
 /** Events that show an incident was planned: its firing alert must not be planned again. */
 const PLANNED: ReadonlySet<IncidentEvent["type"]> = new Set([
@@ -268,40 +261,37 @@ export class RemediationEngine {
     }
     await this.append(incidentId, { type: "approved", by });
     // The world may have changed while the incident waited: a silence, a maintenance window or an
-    // open breaker that would stop an automatic run stops an approved one too.
-    const recheck = await this.recheck(alert, runbook);
-    if (recheck !== undefined) {
-      this.options.metrics?.incidents.inc({ outcome: "skipped" });
-      await this.append(incidentId, {
-        type: "skipped",
-        runbook: runbook.name,
-        reason: recheck.reason,
-        detail: `approved by ${by}, but not acting: ${recheck.detail}`,
-      });
-      return (await this.incident(incident.id)) ?? incident;
-    }
-    const rendered = renderSteps(runbook, alert.labels);
-    if (!rendered.ok) {
-      await this.escalate(
-        incidentId,
-        `runbook ${runbook.name} no longer renders: ${rendered.problems.join("; ")}`,
-      );
-    } else {
-      this.launch(incidentId, alert, runbook, rendered.steps);
-    }
-    return (await this.incident(incident.id)) ?? incident;
-  }
-
-  /** What would stop `runbook` acting on `alert` now (as if it ran automatically); undefined: nothing. */
-  private async recheck(
-    alert: ReceivedAlert,
-    runbook: Runbook,
-  ): Promise<{ reason: SkipPlan["reason"]; detail: string } | undefined> {
+    // open breaker that would stop an automatic run stops an approved one too — planned once, as an
+    // automatic run would be, and that plan's steps are what runs.
     const plan = await this.plan(alert, [{ ...runbook, mode: "auto" }], "auto", {
       silences: true,
       guards: true,
     });
-    return plan.kind === "skip" ? { reason: plan.reason, detail: plan.detail } : undefined;
+    if (plan.kind === "run") {
+      this.launch(incidentId, alert, runbook, plan.steps);
+    } else if (plan.kind === "skip") {
+      this.options.metrics?.incidents.inc({ outcome: "skipped" });
+      await this.append(incidentId, {
+        type: "skipped",
+        runbook: runbook.name,
+        reason: plan.reason,
+        detail: `approved by ${by}, but not acting: ${plan.detail}`,
+      });
+      if (plan.page) {
+        await this.notify(
+          incidentId,
+          NotificationKind.escalated,
+          `approved, but not acting: ${plan.detail}`,
+          alert,
+        );
+      }
+    } else {
+      await this.escalate(
+        incidentId,
+        `approved, but runbook ${runbook.name} no longer applies: ${plan.detail}`,
+      );
+    }
+    return (await this.incident(incident.id)) ?? incident;
   }
 
   /**
