@@ -192,7 +192,12 @@ describe("resolveApiTokens", () => {
     const second = await resolveApiTokens({ generateWhenNone: true });
     expect(first.generated.map((token) => token.role)).toEqual(["read", "admin"]);
     expect(first.tokens).toEqual(first.generated);
-    for (const token of first.generated) expect(token.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const token of first.generated) expect(token.token).toMatch(/^presage_[A-Za-z0-9_-]{43}$/);
+    // Never a leading "-" (1 in 64 bare base64url strings), which `--token <value>` would take for a flag.
+    const many = await Promise.all(
+      Array.from({ length: 200 }, () => resolveApiTokens({ generateWhenNone: true })),
+    );
+    for (const { generated } of many) for (const token of generated) expect(token.token).not.toMatch(/^-/);
     expect(second.generated[0]!.token).not.toBe(first.generated[0]!.token);
     expect(await resolveApiTokens({ env: "  " })).toEqual({ tokens: [], generated: [] });
   });

@@ -37,7 +37,7 @@ const SECRET = /^[\x21-\x7e]{16,512}$/;
  * Collects the API tokens from config, a token file and the environment, checks them all at once
  * (names unique, roles read/admin, secrets of 16–512 printable ASCII characters without spaces, no
  * secret used twice) and, in embedded mode with none configured, generates a read and an
- * admin token (32 random bytes, base64url).
+ * admin token (`presage_` and 32 random bytes, base64url).
  *
  * @throws ConfigError naming every bad entry (by source and position, never echoing a secret).
  */
@@ -133,6 +133,11 @@ function checkToken(token: ApiToken, field: string, problems: ConfigProblem[]): 
   return problems.length === before;
 }
 
+/**
+ * `presage_` and 32 random bytes in base64url. The prefix lets secret scanners and people recognise
+ * the token, and keeps it from starting with "-" (1 in 64 base64url strings does), which command-line
+ * parsers take for a flag: `presage forecast --token -x…` would fail.
+ */
 function randomToken(): string {
-  return randomBytes(32).toString("base64url");
+  return `presage_${randomBytes(32).toString("base64url")}`;
 }
