@@ -77,6 +77,9 @@ export async function createRemediation(options: CreateRemediationOptions): Prom
     onDead: (entry) => {
       metrics.deadNotifications.inc({ sink: entry.sink });
     },
+    onDirectPageFailed: (sink) => {
+      metrics.directPagesFailed.inc({ sink });
+    },
   });
   let promql: PromqlProbe | undefined;
   if (options.prometheus !== undefined) {

@@ -6,6 +6,7 @@ import { NotificationOutbox } from "../../src/remediation/notifications/notifica
 import type { RemediationNotification } from "../../src/remediation/notifications/remediation-notification.js";
 import { foldIncident } from "../../src/remediation/ledger/incident.js";
 import { FileRemediationStore } from "../../src/remediation/storage/file-remediation-store.js";
+import type { RemediationStore } from "../../src/remediation/storage/remediation-store.js";
 import { RemediationHarness } from "../support/remediation-harness.js";
 import {
   restartRunbookYaml,
@@ -46,6 +47,30 @@ function notification(): RemediationNotification {
   };
 }
 
+/** `store`, except that every enqueue after the first `queued` fails (a disk full, a Redis gone READONLY). */
+function queueFailingAfter(store: RemediationStore, queued: number): RemediationStore {
+  let calls = 0;
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === "enqueueNotification") {
+        return async (...args: Parameters<RemediationStore["enqueueNotification"]>) => {
+          calls += 1;
+          if (calls > queued) throw new Error("EIO: i/o error, write");
+          await target.enqueueNotification(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const TWO_SINKS = (url: string) =>
+  [
+    { name: "slack", format: "slack", url: `${url}/slack` },
+    { name: "pager", format: "webhook", url: `${url}/pager` },
+  ] as const;
+
 describe("notifications through the persisted outbox", () => {
   it("delivers to Slack (incoming-webhook format) and a JSON webhook, retrying a failed delivery", async () => {
     const store = await FileRemediationStore.open({ directory });
@@ -84,6 +109,87 @@ describe("notifications through the persisted outbox", () => {
       reason: "did not fix it",
       alert: { labels: { alertname: "HighErrorRate" } },
     });
+    await store.close();
+  });
+
+  it("pages directly only the sinks the store could not queue for, so none gets it twice", async () => {
+    const store = await FileRemediationStore.open({ directory });
+    const lines: string[] = [];
+    const outbox = new NotificationOutbox({
+      store: queueFailingAfter(store, 1),
+      sinks: TWO_SINKS(receiver.url),
+      baseDelayMs: 1,
+      log: (line) => lines.push(line),
+    });
+    await expect(outbox.notify(notification(), "incident i1's escalation")).resolves.toBeUndefined();
+    await outbox.settled();
+    // The pager (webhook format) was paged directly; Slack's copy waits in the outbox.
+    expect(receiver.bodies).toHaveLength(1);
+    expect(receiver.bodies[0]).toMatchObject({ kind: "escalated", summary: notification().summary });
+    expect(await store.pendingNotifications()).toBe(1);
+    expect(await outbox.dispatch()).toBe(1);
+    expect(receiver.bodies).toHaveLength(2);
+    expect((receiver.bodies[1] as { blocks?: unknown }).blocks).toBeDefined();
+    expect(lines).toEqual([
+      "could not queue incident i1's escalation for pager: EIO: i/o error, write; paging directly, bypassing the store",
+    ]);
+    await store.close();
+  });
+
+  it("pages in the background: notify returns while a failing sink is still being retried", async () => {
+    const store = await FileRemediationStore.open({ directory });
+    const failed: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const outbox = new NotificationOutbox({
+      store: queueFailingAfter(store, 0),
+      sinks: TWO_SINKS(receiver.url).slice(1),
+      directAttempts: 3,
+      sleep: () => held,
+      onDirectPageFailed: (sink) => failed.push(sink),
+    });
+    receiver.failNext(1, 503);
+    await outbox.notify(notification());
+    // The first attempt failed and the retry waits on `held`: the caller was not held with it.
+    await receiver.waitFor(0);
+    expect(receiver.bodies).toHaveLength(0);
+    let settled = false;
+    const settling = outbox.settled().then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    release();
+    await settling;
+    expect(receiver.bodies).toHaveLength(1);
+    expect(failed).toEqual([]);
+    await store.close();
+  });
+
+  it("counts and logs a direct page no sink took, and one no sink received", async () => {
+    const store = await FileRemediationStore.open({ directory });
+    const failed: string[] = [];
+    const lines: string[] = [];
+    const outbox = new NotificationOutbox({
+      store,
+      sinks: [{ name: "pager", format: "webhook", url: `${receiver.url}/pager`, kinds: ["escalated"] }],
+      baseDelayMs: 1,
+      directAttempts: 2,
+      onDirectPageFailed: (sink) => failed.push(sink),
+      log: (line) => lines.push(line),
+    });
+    outbox.page("breaker-opened", () => ({}), "incident i2's breaker");
+    receiver.failNext(2, 502);
+    outbox.page("escalated", () => ({ kind: "escalated" }), "incident i3's unrecorded failure");
+    await outbox.stop();
+    expect(failed).toEqual(["(none)", "pager"]);
+    expect(lines).toEqual([
+      "PAGE FAILED: no notification sink takes breaker-opened notifications, so nobody was told about incident i2's breaker",
+      "PAGE FAILED: the direct page about incident i3's unrecorded failure reached 0 of 1 sinks (pager: HTTP 502 (2 attempts))",
+    ]);
+    expect(receiver.bodies).toHaveLength(0);
     await store.close();
   });
 

@@ -171,6 +171,10 @@ function engineOn(
       baseDelayMs: 1,
       directAttempts: 2,
       timeoutMs: 3000,
+      onDirectPageFailed: (sink) => {
+        metrics.directPagesFailed.inc({ sink });
+      },
+      log: (line) => lines.push(line),
     }),
     limits: DEFAULT_GUARD_LIMITS,
     defaultMode: "auto",
@@ -227,6 +231,7 @@ describe("a remediation store that fails in the middle of a run", () => {
     const { engine } = engineOn(store, { sinkUrl: receiver.url, mode: "approval" });
     const receipts = await engine.receive([receivedAlert(ALERT_LABELS, { fingerprint: "f9" })]);
     expect(receipts[0]?.outcome).toBe("awaiting-approval");
+    await engine.idle();
     // The slack sink takes every kind; the pager only escalations.
     expect(receiver.bodies).toHaveLength(1);
     const slack = slackOf(receiver.bodies);

@@ -16,7 +16,7 @@ import {
   formatNotification,
   type SinkFormat,
 } from "../notifications/notification-format.js";
-import type { NotificationOutbox } from "../notifications/notification-outbox.js";
+import { NO_SINK, type NotificationOutbox } from "../notifications/notification-outbox.js";
 import {
   actionApplied,
   describeInterruptedRun,
@@ -129,7 +129,6 @@ class StoppedByHost extends Error {
 }
 
 /** Shown as the sink of a direct page no sink takes. */
-const NO_SINK = "(none)";
 
 const realSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -208,9 +207,10 @@ export class RemediationEngine {
     return true;
   }
 
-  /** Waits until no remediation runs in this process. */
+  /** Waits until no remediation runs in this process and every direct page was sent or given up. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running.keys()]);
+    await this.options.notifications?.settled();
   }
 
   /** Incidents whose remediation runs in this process now (what a shutdown must finish or hand back). */
@@ -755,7 +755,7 @@ export class RemediationEngine {
       `incident ${incidentId}: UNRECORDED FAILURE: remediation stopped by an unexpected error; the ledger may be incomplete; paging a human directly: ${reason}`,
     );
     this.options.metrics?.unrecordedFailures.inc({ runbook: runbook.name, applied });
-    await this.pageDirectly(incidentId, NotificationKind.escalated, "the unrecorded failure", (format) =>
+    this.page(NotificationKind.escalated, `incident ${incidentId}'s unrecorded failure`, (format) =>
       formatInterruptedRun(format, run),
     );
     try {
@@ -771,36 +771,17 @@ export class RemediationEngine {
   }
 
   /**
-   * Sends straight to the sinks that take `kind`, bypassing the store. Never throws; a sink not
-   * reached (or no sink at all) is logged loudly and counted, so an alert on presage itself can tell.
+   * Pages the sinks that take `kind` directly, bypassing the store, in the background (`idle()` waits).
+   * Without an outbox nobody can be told: logged loudly and counted as a failed page.
    */
-  private async pageDirectly(
-    incidentId: string,
-    kind: RemediationNotification["kind"],
-    what: string,
-    bodyFor: (format: SinkFormat) => unknown,
-  ): Promise<void> {
-    const deliveries = (await this.options.notifications?.deliverNow(kind, bodyFor)) ?? [];
-    const failed = deliveries.filter((delivery) => !delivery.delivered);
-    if (deliveries.length === 0) {
-      this.options.metrics?.directPagesFailed.inc({ sink: NO_SINK });
-      this.log(
-        `incident ${incidentId}: PAGE FAILED: no notification sink takes ${kind} notifications, so nobody was told about ${what}; a human must check it`,
-      );
+  private page(kind: NotificationKind, about: string, bodyFor: (format: SinkFormat) => unknown): void {
+    const outbox = this.options.notifications;
+    if (outbox !== undefined) {
+      outbox.page(kind, bodyFor, about);
       return;
     }
-    for (const delivery of failed) this.options.metrics?.directPagesFailed.inc({ sink: delivery.sink });
-    if (failed.length > 0) {
-      const why = failed
-        .map(
-          (delivery) =>
-            `${delivery.sink}: ${delivery.error ?? "not delivered"} (${delivery.attempts} attempts)`,
-        )
-        .join("; ");
-      this.log(
-        `incident ${incidentId}: PAGE FAILED: the direct page about ${what} reached ${deliveries.length - failed.length} of ${deliveries.length} sinks (${why})`,
-      );
-    }
+    this.options.metrics?.directPagesFailed.inc({ sink: NO_SINK });
+    this.log(`PAGE FAILED: no notification sinks are configured, so nobody was told about ${about}`);
   }
 
   private async escalate(incidentId: string, reason: string): Promise<void> {
@@ -844,7 +825,7 @@ export class RemediationEngine {
         reason: `${reason ?? kind} (the incident ledger could not be read: ${errorMessage(error)})`,
         incident,
       };
-      await this.pageDirectly(incidentId, kind, `the ${kind} notification`, (format) =>
+      this.page(kind, `incident ${incidentId}'s ${kind} notification`, (format) =>
         formatNotification(format, notification),
       );
       return;
@@ -866,18 +847,8 @@ export class RemediationEngine {
       incident,
       ...(this.options.ledgerUrl === undefined ? {} : { ledgerUrl: this.options.ledgerUrl(incidentId) }),
     };
-    try {
-      await outbox.notify(notification);
-    } catch (error) {
-      this.log(`incident ${incidentId}: could not queue the ${kind} notification: ${errorMessage(error)}`);
-      // One that needs a human must not wait for the store to come back: sent directly (a sink that
-      // was queued before the failure may get it twice).
-      if (kind !== NotificationKind.healed) {
-        await this.pageDirectly(incidentId, kind, `the ${kind} notification`, (format) =>
-          formatNotification(format, notification),
-        );
-      }
-    }
+    // Never throws: what the store cannot queue and needs a human is paged directly.
+    await outbox.notify(notification, `incident ${incidentId}'s ${kind} notification`);
   }
 }
 

@@ -1,14 +1,23 @@
 import { randomUUID } from "node:crypto";
+import {
+  realSleep,
+  resolveRetryOptions,
+  retryWithBackoff,
+  type Sleep,
+} from "../../sources/retry-with-backoff.js";
 import { errorMessage } from "../remediation-error.js";
 import type { OutboxEntry, RemediationStore } from "../storage/remediation-store.js";
 import { formatNotification, type SinkFormat } from "./notification-format.js";
 import { postToSink, sinkTakes, type NotificationSink } from "./notification-sink.js";
-import type { NotificationKind, RemediationNotification } from "./remediation-notification.js";
+import { NotificationKind, type RemediationNotification } from "./remediation-notification.js";
 
 export type { NotificationSink } from "./notification-sink.js";
 
-/** What a direct delivery ({@link NotificationOutbox.deliverNow}) did for one sink. */
-export interface DirectDelivery {
+/** The sink name a failed direct page is counted under when no sink takes its kind. */
+export const NO_SINK = "(none)";
+
+/** What a direct page did for one sink. */
+interface DirectDelivery {
   readonly sink: string;
   readonly delivered: boolean;
   readonly attempts: number;
@@ -30,7 +39,7 @@ export interface NotificationOutboxOptions {
   readonly leaseMs?: number;
   /** Deadline of one delivery. @defaultValue 5000 */
   readonly timeoutMs?: number;
-  /** Attempts per sink of a direct delivery (`deliverNow`), `baseDelayMs` apart and doubling. @defaultValue 3 */
+  /** Attempts per sink of a direct page, backing off from `baseDelayMs` (with jitter). @defaultValue 3 */
   readonly directAttempts?: number;
   /** Polling interval of `start()`. @defaultValue 1000 */
   readonly intervalMs?: number;
@@ -38,6 +47,13 @@ export interface NotificationOutboxOptions {
   readonly log?: (line: string) => void;
   /** Told when an entry is given up (count it). */
   readonly onDead?: (entry: OutboxEntry) => void;
+  /**
+   * Told, per sink, of a direct page that did not reach it after its attempts — `sink` is
+   * {@link NO_SINK} when no sink takes the kind. Count it and alert on it: nobody was told.
+   */
+  readonly onDirectPageFailed?: (sink: string) => void;
+  /** Waits between direct attempts (injected so tests need not wait). @defaultValue a timer */
+  readonly sleep?: Sleep;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
 }
@@ -46,7 +62,9 @@ export interface NotificationOutboxOptions {
  * Notifications through a persisted outbox: `notify` stores one formatted entry per sink (so a crash
  * or an unreachable Slack loses nothing); `dispatch` claims due entries with a lease, POSTs them, and
  * on failure reschedules with exponential backoff; after `maxAttempts` an entry becomes a dead letter
- * (kept in the store, logged, counted) — never dropped silently.
+ * (kept in the store, logged, counted) — never dropped silently. When the store itself fails, a
+ * notification that needs a human is paged directly to the sinks it could not be queued for, in the
+ * background (`settled()` waits for those pages).
  */
 export class NotificationOutbox {
   private readonly sinks: ReadonlyMap<string, NotificationSink>;
@@ -60,6 +78,9 @@ export class NotificationOutbox {
   private readonly log: (line: string) => void;
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
+  private readonly sleep: Sleep;
+  /** Direct pages still being delivered. */
+  private readonly paging = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
 
@@ -75,34 +96,91 @@ export class NotificationOutbox {
     this.log = options.log ?? (() => undefined);
     this.fetch = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
   }
 
-  /** Stores the notification for every sink that takes its kind. */
-  async notify(notification: RemediationNotification): Promise<void> {
-    for (const sink of this.sinks.values()) {
-      if (!sinkTakes(sink, notification.kind)) continue;
-      await this.options.store.enqueueNotification({
-        id: randomUUID(),
-        sink: sink.name,
-        body: formatNotification(sink.format, notification),
-        attempts: 0,
-        createdAtMs: this.now(),
-      });
+  /**
+   * Stores the notification for every sink that takes its kind. Never throws: when the store cannot
+   * take it, for one sink or from one sink on, a notification that needs a human (every kind but
+   * `healed`) is paged directly to exactly the sinks not queued — so none gets it twice — in the
+   * background, and the failure is logged; a `healed` one is only logged. `about` names it in logs.
+   */
+  async notify(notification: RemediationNotification, about?: string): Promise<void> {
+    const sinks = this.sinksTaking(notification.kind);
+    for (const [index, sink] of sinks.entries()) {
+      try {
+        await this.options.store.enqueueNotification({
+          id: randomUUID(),
+          sink: sink.name,
+          body: formatNotification(sink.format, notification),
+          attempts: 0,
+          createdAtMs: this.now(),
+        });
+      } catch (error) {
+        const notQueued = sinks.slice(index);
+        const what = about ?? `the ${notification.kind} notification`;
+        const pages = notification.kind !== NotificationKind.healed;
+        this.log(
+          `could not queue ${what} for ${notQueued.map((each) => each.name).join(", ")}: ${errorMessage(error)}` +
+            (pages ? "; paging directly, bypassing the store" : ""),
+        );
+        if (pages) this.pageSinks(notQueued, (format) => formatNotification(format, notification), what);
+        return;
+      }
     }
   }
 
   /**
-   * Sends to every sink that takes `kind` now, bypassing the store — for when the store itself has
-   * failed and a human must still hear of it. Each sink gets up to `directAttempts` tries (in
-   * parallel across sinks); nothing is persisted, so what this cannot deliver is lost: the caller
-   * logs and counts it. Never throws; an empty result means no sink takes `kind`.
+   * Pages every sink that takes `kind` directly, bypassing the store — for when the store itself has
+   * failed and a human must still hear of it. Returns at once; the page runs in the background, each
+   * sink getting up to `directAttempts` tries. Nothing is persisted: what cannot be delivered is
+   * logged loudly (`PAGE FAILED`, naming `about`) and reported to `onDirectPageFailed`.
    */
-  async deliverNow(
-    kind: NotificationKind,
+  page(kind: NotificationKind, bodyFor: (format: SinkFormat) => unknown, about: string): void {
+    const sinks = this.sinksTaking(kind);
+    if (sinks.length > 0) {
+      this.pageSinks(sinks, bodyFor, about);
+      return;
+    }
+    this.options.onDirectPageFailed?.(NO_SINK);
+    this.log(
+      `PAGE FAILED: no notification sink takes ${kind} notifications, so nobody was told about ${about}`,
+    );
+  }
+
+  /** Resolves once every direct page started so far was delivered or given up. Never rejects. */
+  async settled(): Promise<void> {
+    while (this.paging.size > 0) await Promise.allSettled([...this.paging]);
+  }
+
+  private sinksTaking(kind: NotificationKind): NotificationSink[] {
+    return [...this.sinks.values()].filter((sink) => sinkTakes(sink, kind));
+  }
+
+  private pageSinks(
+    sinks: readonly NotificationSink[],
     bodyFor: (format: SinkFormat) => unknown,
-  ): Promise<DirectDelivery[]> {
-    const sinks = [...this.sinks.values()].filter((sink) => sinkTakes(sink, kind));
-    return Promise.all(sinks.map((sink) => this.deliverDirectly(sink, bodyFor)));
+    about: string,
+  ): void {
+    const paging = Promise.all(sinks.map((sink) => this.deliverDirectly(sink, bodyFor)))
+      .then((deliveries) => {
+        const failed = deliveries.filter((delivery) => !delivery.delivered);
+        if (failed.length === 0) return;
+        for (const delivery of failed) this.options.onDirectPageFailed?.(delivery.sink);
+        const why = failed
+          .map((each) => `${each.sink}: ${each.error ?? "not delivered"} (${each.attempts} attempts)`)
+          .join("; ");
+        this.log(
+          `PAGE FAILED: the direct page about ${about} reached ${deliveries.length - failed.length} of ${deliveries.length} sinks (${why})`,
+        );
+      })
+      .catch((error: unknown) => {
+        this.log(`PAGE FAILED: the direct page about ${about}: ${errorMessage(error)}`);
+      })
+      .finally(() => {
+        this.paging.delete(paging);
+      });
+    this.paging.add(paging);
   }
 
   private async deliverDirectly(
@@ -120,21 +198,29 @@ export class NotificationOutbox {
         error: `formatting failed: ${errorMessage(error)}`,
       };
     }
-    let error: string | undefined;
-    for (let attempt = 1; attempt <= this.directAttempts; attempt++) {
-      error = await postToSink(sink, body, { fetch: this.fetch, timeoutMs: this.timeoutMs });
-      if (error === undefined) return { sink: sink.name, delivered: true, attempts: attempt };
-      if (attempt < this.directAttempts) {
-        const delayMs = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
+    let attempts = 0;
+    try {
+      await retryWithBackoff(
+        async (attempt) => {
+          attempts = attempt;
+          const failure = await postToSink(sink, body, { fetch: this.fetch, timeoutMs: this.timeoutMs });
+          if (failure !== undefined) throw new Error(failure);
+        },
+        {
+          options: resolveRetryOptions({
+            attempts: this.directAttempts,
+            baseDelayMs: this.baseDelayMs,
+            maxDelayMs: Math.max(this.baseDelayMs, Math.min(this.maxDelayMs, 30_000)),
+          }),
+          isRetryable: () => true,
+          sleep: this.sleep,
+          random: Math.random,
+        },
+      );
+      return { sink: sink.name, delivered: true, attempts };
+    } catch (error) {
+      return { sink: sink.name, delivered: false, attempts, error: errorMessage(error) };
     }
-    return {
-      sink: sink.name,
-      delivered: false,
-      attempts: this.directAttempts,
-      ...(error === undefined ? {} : { error }),
-    };
   }
 
   /** Delivers what is due now; returns how many were delivered. One dispatch at a time per outbox. */
@@ -156,10 +242,12 @@ export class NotificationOutbox {
     this.timer.unref();
   }
 
+  /** Stops polling; waits for the dispatch in progress and for direct pages still being sent. */
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
+    await this.settled();
   }
 
   private async dispatchOnce(): Promise<number> {
