@@ -55,6 +55,7 @@ export async function trainTargetJob(input: TrainTargetJobInput): Promise<TrainT
     registry: input.registry,
     codeVersion: input.codeVersion,
     ...(input.now === undefined ? {} : { now: input.now }),
+    ...(input.signal === undefined ? {} : { signal: input.signal }),
     onProgress: (fraction, stage) => {
       progress(FETCH_SHARE + (1 - FETCH_SHARE) * fraction, stage);
     },

@@ -68,8 +68,8 @@ describe("presage serve", () => {
     const out = served.stdout();
     const readToken = /^presage: read token: (\S+)$/m.exec(out)?.[1];
     const adminToken = /^presage: admin token: (\S+)$/m.exec(out)?.[1];
-    expect(readToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(readToken).toMatch(/^presage_[A-Za-z0-9_-]{43}$/);
+    expect(adminToken).toMatch(/^presage_[A-Za-z0-9_-]{43}$/);
     expect(adminToken).not.toBe(readToken);
     expect(out).toContain(`presage: dashboard: ${served.baseUrl}#token=${readToken!}`);
 

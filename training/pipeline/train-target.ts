@@ -1,12 +1,10 @@
 import { cleanValues } from "../../models/cleaning/clean-values.js";
 import type { Series } from "../../models/series.js";
-import { rollingOriginBacktest, type BacktestResult } from "../backtest/rolling-origin-backtest.js";
-import { coverage, smape } from "../metrics/accuracy-metrics.js";
-import { createForecasterFor, type ModelContext } from "../model-catalog.js";
-import type { BacktestSummary, ModelArtifact, PromotionDecision } from "../registry/model-artifact.js";
+import type { ModelContext } from "../model-catalog.js";
+import type { ModelArtifact } from "../registry/model-artifact.js";
 import type { ModelRegistry } from "../registry/model-registry.js";
-import { restoreModel } from "../restore-model.js";
-import { compareWithChampion } from "./champion-challenger.js";
+import { BACKTEST_FOLDS, type ChallengerFitRunner } from "./fit-challenger.js";
+import { defaultChallengerFitRunner } from "./challenger-fit-threads.js";
 import { TrainingError, TrainingErrorCode } from "./training-error.js";
 
 /** What training needs to know about a target (a subset of the service config). */
@@ -32,6 +30,13 @@ export interface TrainTargetInput {
   readonly now?: () => Date;
   /** Stage and fraction done (0–1), for job progress and progress bars. */
   readonly onProgress?: (fraction: number, stage: string) => void;
+  /** Stops the run; a fit in a worker thread is terminated at once. */
+  readonly signal?: AbortSignal;
+  /**
+   * Where the backtest and fit run. @defaultValue a worker thread of its own when the compiled worker
+   * entry exists (built code), else this thread
+   */
+  readonly fit?: ChallengerFitRunner;
 }
 
 export interface TrainTargetResult {
@@ -41,8 +46,6 @@ export interface TrainTargetResult {
   readonly reason: string;
 }
 
-/** Backtest origins per training run. */
-const BACKTEST_FOLDS = 4;
 /** More missing than this and the history is not trusted. */
 const MAX_MISSING_FRACTION = 0.5;
 
@@ -86,31 +89,29 @@ export async function trainTarget(input: TrainTargetInput): Promise<TrainTargetR
   }
   const stepMs = target.stepSeconds * 1000;
   const startMs = history.startMs + cleaned.droppedLeading * stepMs;
-  const series: Series = { values, stepSeconds: target.stepSeconds, startMs };
-  const context = modelContext(target);
+  const series: Series & { startMs: number } = { values, stepSeconds: target.stepSeconds, startMs };
 
-  progress(0.1, "backtesting");
-  const backtest = rollingOriginBacktest(values, createForecasterFor(target.models, context), {
-    horizonSteps: target.horizonSteps,
-    period: Math.max(1, context.period),
-    stepSeconds: target.stepSeconds,
-    folds: BACKTEST_FOLDS,
-  });
-  if (backtest.folds.length === 0) {
-    throw new TrainingError(
-      TrainingErrorCode.insufficientHistory,
-      `${target.name}: no backtest origin could be fitted`,
-    );
-  }
-
-  await yieldToEventLoop();
-  progress(0.6, "comparing with the current model");
   const champion = await registry.current(target.name);
-  const decision = decide(champion, values, startMs, stepMs, backtest, now);
-
-  await yieldToEventLoop();
-  progress(0.7, "fitting on all history");
-  const fitted = createForecasterFor(target.models, context).fit(series);
+  progress(0.1, "backtesting");
+  const fit = input.fit ?? defaultChallengerFitRunner();
+  const fitted = await fit(
+    {
+      targetName: target.name,
+      series,
+      models: target.models,
+      context: modelContext(target),
+      horizonSteps: target.horizonSteps,
+      ...(champion === undefined ? {} : { champion }),
+      decidedAt: now().toISOString(),
+    },
+    {
+      onProgress: (fraction, stage) => {
+        progress(0.1 + 0.8 * fraction, stage);
+      },
+      ...(input.signal === undefined ? {} : { signal: input.signal }),
+    },
+  );
+  const { decision } = fitted;
 
   progress(0.9, "storing");
   const saved = await registry.save({
@@ -118,7 +119,7 @@ export async function trainTarget(input: TrainTargetInput): Promise<TrainTargetR
     createdAt: now().toISOString(),
     codeVersion: input.codeVersion,
     modelKind: target.models.length === 1 ? (target.models[0] ?? "auto") : "auto",
-    modelName: fitted.name,
+    modelName: fitted.modelName,
     dataRange: {
       startMs,
       endMs: startMs + (values.length - 1) * stepMs,
@@ -126,105 +127,13 @@ export async function trainTarget(input: TrainTargetInput): Promise<TrainTargetR
       points: values.length,
       missing,
     },
-    backtest: summarize(backtest, startMs, stepMs, target.horizonSteps),
+    backtest: fitted.backtest,
     decision,
-    state: fitted.toJSON(),
+    state: fitted.state,
   });
   if (decision.promoted) await registry.promote(target.name, saved.version);
   progress(1, decision.promoted ? "promoted" : "kept current model");
   return { artifact: saved, promoted: decision.promoted, reason: decision.reason };
-}
-
-/**
- * Fitting is synchronous CPU work; between stages, let timers run (job lock renewal, signal handlers)
- * so a long training does not look like a stalled job.
- */
-async function yieldToEventLoop(): Promise<void> {
-  await new Promise<void>((resolve) => {
-    setImmediate(resolve);
-  });
-}
-
-function decide(
-  champion: ModelArtifact | undefined,
-  values: readonly number[],
-  startMs: number,
-  stepMs: number,
-  backtest: BacktestResult,
-  now: () => Date,
-): PromotionDecision {
-  const decidedAt = now().toISOString();
-  const challengerMase = backtest.mase;
-  if (!champion) {
-    return { promoted: true, reason: "no current model", challengerMase, decidedAt };
-  }
-  const championVersion = champion.version;
-  const championEndIndex = Math.round((champion.dataRange.endMs - startMs) / stepMs);
-  if (championEndIndex < -1) {
-    return {
-      promoted: true,
-      reason: `current v${championVersion} was trained on data that ends before this history starts; replaced`,
-      championVersion,
-      challengerMase,
-      decidedAt,
-    };
-  }
-  let comparison;
-  try {
-    comparison = compareWithChampion(restoreModel(champion.state), championEndIndex, values, backtest.folds);
-  } catch (error) {
-    return {
-      promoted: true,
-      reason: `current v${championVersion} could not be restored or advanced (${error instanceof Error ? error.message : String(error)}); replaced`,
-      championVersion,
-      challengerMase,
-      decidedAt,
-    };
-  }
-  if (!comparison) {
-    return {
-      promoted: false,
-      reason: `not enough data since current v${championVersion} to compare on the same window; kept v${championVersion}`,
-      championVersion,
-      challengerMase,
-      decidedAt,
-    };
-  }
-  const { championMase } = comparison;
-  const window = `${comparison.origins.length} origin${comparison.origins.length === 1 ? "" : "s"}`;
-  const scores = `challenger MASE ${comparison.challengerMase.toFixed(3)} vs current v${championVersion} ${championMase.toFixed(3)} on ${window}`;
-  const promoted = comparison.challengerMase < championMase;
-  return {
-    promoted,
-    reason: promoted ? `${scores}: promoted` : `${scores}: kept v${championVersion}`,
-    championVersion,
-    championMase,
-    challengerMase: comparison.challengerMase,
-    decidedAt,
-  };
-}
-
-function summarize(
-  backtest: BacktestResult,
-  startMs: number,
-  stepMs: number,
-  horizonSteps: number,
-): BacktestSummary {
-  const actual = backtest.folds.flatMap((fold) => fold.actual);
-  const forecast = backtest.folds.flatMap((fold) => fold.forecast.mean);
-  const band = (level: number, side: "lower" | "upper"): number[] =>
-    backtest.folds.flatMap(
-      (fold) =>
-        fold.forecast.intervals.find((interval) => interval.level === level)?.[side] ?? fold.forecast.mean,
-    );
-  return {
-    horizonSteps,
-    originsMs: backtest.folds.map((fold) => startMs + fold.origin * stepMs),
-    mase: backtest.mase,
-    smape: smape(actual, forecast),
-    coverage80: coverage(actual, band(80, "lower"), band(80, "upper")),
-    coverage95: coverage(actual, band(95, "lower"), band(95, "upper")),
-  };
 }
 
 /** The catalog context for a target: the shortest seasonality hint as the primary period. */
