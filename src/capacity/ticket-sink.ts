@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { CapacityError, CapacityErrorCode, SinkDeliveryError } from "./capacity-error.js";
 import type { TicketContent } from "./ticket-content.js";
+import { parseRetryAfter } from "../http/parse-retry-after.js";
 
 /** One delivery a sink is asked to make. */
 export interface SinkDelivery {
@@ -105,20 +106,6 @@ export async function sendJson(options: SendJsonOptions): Promise<unknown> {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A `Retry-After` header as a delay: delta-seconds or an HTTP date (RFC 9110 §10.2.3); `undefined`
- * when absent or unreadable (then the outbox's own backoff applies).
- */
-export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (header === null) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  // HTTP dates name the day and month ("Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse takes "-5" too.
-  if (!/[a-z]/i.test(trimmed)) return undefined;
-  const atMs = Date.parse(trimmed);
-  return Number.isFinite(atMs) ? Math.max(0, atMs - nowMs) : undefined;
 }
 
 function describe(error: unknown): string {

@@ -1,4 +1,5 @@
 import { ApiException } from "@kubernetes/client-node";
+import { parseRetryAfter } from "../http/parse-retry-after.js";
 
 /** What presage was doing when a Kubernetes API request failed: the RBAC verb and the object. */
 export interface KubeRequestContext {
@@ -78,17 +79,16 @@ export function toKubeRequestError(thrown: unknown, context: KubeRequestContext)
   if (thrown instanceof ApiException) {
     const exception = thrown as ApiException<unknown>;
     const body = parseStatusBody(exception.body);
-    const header = exception.headers["retry-after"];
-    const headerSeconds = header === undefined ? Number.NaN : Number(header);
-    const retryAfterSeconds = Number.isFinite(headerSeconds)
-      ? headerSeconds
-      : body.details?.retryAfterSeconds;
+    const bodySeconds = body.details?.retryAfterSeconds;
+    const retryAfterMs =
+      parseRetryAfter(exception.headers["retry-after"], Date.now()) ??
+      (bodySeconds === undefined ? undefined : Math.max(0, bodySeconds * 1000));
     return new KubeRequestError(
       context,
       exception.code,
       body.reason,
       body.message ?? `the server answered HTTP ${exception.code} without a Status body`,
-      retryAfterSeconds === undefined ? undefined : Math.max(0, retryAfterSeconds * 1000),
+      retryAfterMs,
       { cause: thrown },
     );
   }

@@ -75,6 +75,16 @@ describe("toKubeRequestError", () => {
     expect(error.cause).toBeInstanceOf(ApiException);
   });
 
+  it("reads a Retry-After HTTP date as the time left until it (a proxy in front of the API may send one)", () => {
+    const at = new Date(Date.now() + 60_000).toUTCString();
+    const error = toKubeRequestError(
+      apiException(503, statusBody(503, "ServiceUnavailable", "try later"), { "retry-after": at }),
+      PATCH_HPA,
+    );
+    expect(error.retryAfterMs).toBeGreaterThan(50_000);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
   it("falls back to details.retryAfterSeconds when there is no Retry-After header", () => {
     const error = toKubeRequestError(
       apiException(

@@ -7,7 +7,8 @@ import { SinkDeliveryError } from "../../src/capacity/capacity-error.js";
 import { emptyCapacityState, type CapacityState } from "../../src/capacity/capacity-state.js";
 import { FileCapacityStateStore } from "../../src/capacity/file-capacity-state-store.js";
 import { claimDueMessages, TicketOutbox } from "../../src/capacity/ticket-outbox.js";
-import { parseRetryAfter, type SinkDelivery, type TicketSink } from "../../src/capacity/ticket-sink.js";
+import type { SinkDelivery, TicketSink } from "../../src/capacity/ticket-sink.js";
+import { parseRetryAfter } from "../../src/http/parse-retry-after.js";
 import { plannedWithRunway } from "../support/capacity-fixtures.js";
 
 const T0 = Date.UTC(2025, 5, 2, 6);
