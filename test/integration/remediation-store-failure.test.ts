@@ -260,7 +260,10 @@ describe("a remediation store that fails in the middle of a run", () => {
     expect(page.summary).toContain("restart-on-errors");
     expect(page.ledgerIncomplete).toBe(true);
     expect(page.ledgerNote).toContain("ledger may be incomplete");
-    expect(page.alert).toEqual({ labels: ALERT_LABELS });
+    expect(page.alert).toMatchObject({ labels: ALERT_LABELS });
+    // The incident as the run held it in memory: the restart it applied, then this escalation.
+    expect(page.incident).toMatchObject({ state: "escalated", runbook: "restart-on-errors" });
+    expect(page.actions).toEqual([expect.stringMatching(/^step 1 .*api-server/)]);
     const run = page.run as {
       phase: string;
       step: number;

@@ -5,7 +5,10 @@ import {
   RunPhase,
   type InterruptedRun,
 } from "../../src/remediation/notifications/interrupted-run.js";
-import { formatInterruptedRun } from "../../src/remediation/notifications/notification-format.js";
+import { foldIncident } from "../../src/remediation/ledger/incident.js";
+import { formatNotification } from "../../src/remediation/notifications/notification-format.js";
+import type { RemediationNotification } from "../../src/remediation/notifications/remediation-notification.js";
+import { receivedAlert } from "../support/remediation-fixtures.js";
 
 const LABELS = { alertname: "HighErrorRate", namespace: "shop", deployment: "api-server" };
 
@@ -32,7 +35,6 @@ function run(overrides: Partial<InterruptedRun> = {}): InterruptedRun {
     phase: RunPhase.admitting,
     step: 0,
     applied: [],
-    progress: [],
     error: "connect ECONNREFUSED 127.0.0.1:6379",
     stoppedAtMs: Date.parse("2026-11-28T02:05:00Z"),
     ...overrides,
@@ -78,8 +80,17 @@ describe("the page about a run stopped by an unexpected error", () => {
   });
 
   it("marks the step that was running in both wire formats and says the ledger may be incomplete", () => {
-    const interrupted = run({ phase: RunPhase.preparing, step: 1, progress: ["step 1 failed: HTTP 500"] });
-    const slack = formatInterruptedRun("slack", interrupted) as {
+    const interrupted = run({ phase: RunPhase.preparing, step: 1 });
+    const { summary, reason } = describeInterruptedRun(interrupted);
+    const atMs = Date.parse("2026-11-28T02:04:00Z");
+    const incident = foldIncident("f1-1", [
+      { type: "received", alert: receivedAlert(LABELS), atMs },
+      { type: "matched", runbook: "high-error-rate", mode: "auto", steps: interrupted.steps, atMs },
+      { type: "action-failed", step: 0, description: "rollout restart", detail: "HTTP 500", atMs },
+      { type: "escalated", reason, atMs: interrupted.stoppedAtMs },
+    ])!;
+    const page: RemediationNotification = { kind: "escalated", summary, reason, incident, interrupted };
+    const slack = formatNotification("slack", page) as {
       text: string;
       blocks: { text: { text: string } }[];
     };
@@ -89,15 +100,21 @@ describe("the page about a run stopped by an unexpected error", () => {
     expect(text).toContain(
       "2. rollout undo deployment/api-server -n shop (on failure: undo) ← preparing when it stopped",
     );
-    expect(text).toContain("• step 1 failed: HTTP 500");
-    const webhook = formatInterruptedRun("webhook", interrupted);
+    expect(text).toContain("• step 1 action-failed rollout restart: HTTP 500");
+    const webhook = formatNotification("webhook", page);
     expect(webhook).toMatchObject({
       kind: "escalated",
       ledgerIncomplete: true,
-      incident: { id: "f1-1", state: "unknown", runbook: "high-error-rate" },
+      incident: { id: "f1-1", state: "escalated", runbook: "high-error-rate" },
       alert: { labels: LABELS },
       run: { phase: "preparing", step: 1, actionApplied: "no", stoppedAt: "2026-11-28T02:05:00.000Z" },
       ledgerUrl: null,
     });
+    // An ordinary notification says nothing of an incomplete ledger.
+    const ordinary = formatNotification("webhook", { kind: "escalated", summary, reason, incident });
+    expect(ordinary).not.toHaveProperty("ledgerIncomplete");
+    expect(
+      JSON.stringify(formatNotification("slack", { kind: "escalated", summary, incident })),
+    ).not.toContain("*Ledger:*");
   });
 });

@@ -11,11 +11,7 @@ import type {
 import { foldIncident, IncidentState, type Incident } from "../ledger/incident.js";
 import type { RemediationMetrics } from "../ledger/remediation-metrics.js";
 import { computeRemediationStats, type RemediationStats } from "../ledger/remediation-stats.js";
-import {
-  formatInterruptedRun,
-  formatNotification,
-  type SinkFormat,
-} from "../notifications/notification-format.js";
+import { formatNotification, type SinkFormat } from "../notifications/notification-format.js";
 import { NO_SINK, type NotificationOutbox } from "../notifications/notification-outbox.js";
 import {
   actionApplied,
@@ -112,9 +108,13 @@ interface RunTracker {
   step: number | undefined;
   /** Step index → `step N (description): detail`, for actions applied and not undone. */
   readonly applied: Map<number, string>;
-  readonly progress: string[];
-  /** Releasing the concurrency slot failed after the run had stopped on an error. */
-  releaseFailed: boolean;
+  /**
+   * The incident's events as this run knows them — those before it started, then each one it
+   * records, held here before the store is written (so a page can say what the ledger may lack).
+   */
+  readonly events: IncidentEvent[];
+  /** Why releasing the concurrency slot failed after the run had stopped on an error. */
+  releaseError?: string;
 }
 
 /**
@@ -127,8 +127,6 @@ class StoppedByHost extends Error {
     this.name = "StoppedByHost";
   }
 }
-
-/** Shown as the sink of a direct page no sink takes. */
 
 const realSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -259,7 +257,7 @@ export class RemediationEngine {
         `incident ${incidentId} was already decided`,
       );
     }
-    await this.append(incidentId, { type: "approved", by });
+    const approved = await this.append(incidentId, { type: "approved", by });
     // The world may have changed while the incident waited: a silence, a maintenance window or an
     // open breaker that would stop an automatic run stops an approved one too — planned once, as an
     // automatic run would be, and that plan's steps are what runs.
@@ -268,7 +266,7 @@ export class RemediationEngine {
       guards: true,
     });
     if (plan.kind === "run") {
-      this.launch(incidentId, alert, runbook, plan.steps);
+      this.launch(incidentId, alert, runbook, plan.steps, [...incident.timeline, approved]);
     } else if (plan.kind === "skip") {
       this.options.metrics?.incidents.inc({ outcome: "skipped" });
       await this.append(incidentId, {
@@ -425,8 +423,9 @@ export class RemediationEngine {
       return { ...base, outcome: "duplicate" };
     }
     metrics?.alerts.inc({ outcome: "received" });
-    await this.append(incidentId, { type: "received", alert });
-    if (prediction !== undefined) await this.append(incidentId, { type: "predicted", prediction });
+    const before = [await this.append(incidentId, { type: "received", alert })];
+    if (prediction !== undefined)
+      before.push(await this.append(incidentId, { type: "predicted", prediction }));
     const candidates =
       prediction?.runbook === undefined
         ? this.runbooks
@@ -471,9 +470,11 @@ export class RemediationEngine {
           );
           return { ...base, outcome: "awaiting-approval", runbook: plan.runbook };
         }
-        await this.append(incidentId, { type: "matched", runbook: plan.runbook, mode: plan.mode, steps });
+        before.push(
+          await this.append(incidentId, { type: "matched", runbook: plan.runbook, mode: plan.mode, steps }),
+        );
         const runbook = candidates.find((candidate) => candidate.name === plan.runbook)!;
-        this.launch(incidentId, alert, runbook, plan.steps);
+        this.launch(incidentId, alert, runbook, plan.steps, before);
         return { ...base, outcome: "acting", runbook: plan.runbook };
       }
     }
@@ -489,13 +490,13 @@ export class RemediationEngine {
     alert: ReceivedAlert,
     runbook: Runbook,
     steps: readonly PlannedStep[],
+    before: readonly IncidentEvent[],
   ): void {
     const tracker: RunTracker = {
       phase: RunPhase.preparing,
       step: undefined,
       applied: new Map(),
-      progress: [],
-      releaseFailed: false,
+      events: [...before],
     };
     const run = this.execute(incidentId, alert, runbook, steps, tracker)
       .catch((error: unknown) => this.stoppedUnexpectedly(incidentId, alert, runbook, steps, tracker, error))
@@ -529,8 +530,7 @@ export class RemediationEngine {
         try {
           prepared = await this.options.actions.prepare(step.action);
         } catch (error) {
-          tracker.progress.push(`${name} could not start: ${errorMessage(error)}`);
-          await this.append(incidentId, {
+          await this.record(tracker, incidentId, {
             type: "action-failed",
             step: step.index,
             description: step.description,
@@ -557,9 +557,8 @@ export class RemediationEngine {
           return { state: outcome.state, result: outcome };
         });
         if (!decision.admitted) {
-          tracker.progress.push(`the guards refused ${name}: ${decision.detail}`);
           metrics?.guardDenials.inc({ reason: decision.reason });
-          await this.append(incidentId, {
+          await this.record(tracker, incidentId, {
             type: "denied",
             step: step.index,
             reason: decision.reason,
@@ -575,9 +574,8 @@ export class RemediationEngine {
         try {
           applied = await this.options.actions.apply(prepared);
         } catch (error) {
-          tracker.progress.push(`${name} failed: ${errorMessage(error)}`);
           metrics?.actions.inc({ ...labels, outcome: "failed" });
-          await this.append(incidentId, {
+          await this.record(tracker, incidentId, {
             type: "action-failed",
             step: step.index,
             description: step.description,
@@ -589,10 +587,9 @@ export class RemediationEngine {
         }
         // In memory first: if recording it fails, the page must still say it was applied.
         tracker.applied.set(step.index, `${name}: ${applied.detail}`);
-        tracker.progress.push(`${name} applied: ${applied.detail}`);
         tracker.phase = RunPhase.verifying;
         metrics?.actions.inc({ ...labels, outcome: "applied" });
-        await this.append(incidentId, {
+        await this.record(tracker, incidentId, {
           type: "acted",
           step: step.index,
           description: step.description,
@@ -609,15 +606,16 @@ export class RemediationEngine {
               throw new StoppedByHost(error);
             }),
         });
-        tracker.progress.push(
-          `${name} ${verification.ok ? "verified" : "verification failed"}: ${verification.detail}`,
-        );
         if (verification.ok) {
-          await this.append(incidentId, { type: "verified", step: step.index, detail: verification.detail });
+          await this.record(tracker, incidentId, {
+            type: "verified",
+            step: step.index,
+            detail: verification.detail,
+          });
           healed = true;
           break;
         }
-        await this.append(incidentId, {
+        await this.record(tracker, incidentId, {
           type: "verification-failed",
           step: step.index,
           detail: verification.detail,
@@ -651,10 +649,7 @@ export class RemediationEngine {
         .catch((error: unknown) => {
           if (tracker.phase === RunPhase.finishing) throw error;
           // The run already stopped on an error: keep that one (the page names it), note this one.
-          tracker.releaseFailed = true;
-          tracker.progress.push(
-            `releasing its concurrency slot failed too (the guards may still count it in flight): ${errorMessage(error)}`,
-          );
+          tracker.releaseError = errorMessage(error);
         });
     }
     if (attempted) {
@@ -664,12 +659,12 @@ export class RemediationEngine {
       });
       if (transition === "opened") {
         const detail = `runbook ${runbook.name} failed ${limits.breakerThreshold} times in a row; its circuit breaker is open for ${formatElapsed(limits.breakerOpenMs)}`;
-        await this.append(incidentId, { type: "breaker-opened", runbook: runbook.name, detail });
+        await this.record(tracker, incidentId, { type: "breaker-opened", runbook: runbook.name, detail });
         await this.notify(incidentId, NotificationKind.breakerOpened, detail);
       }
     }
     if (healed) {
-      await this.append(incidentId, { type: "healed" });
+      await this.record(tracker, incidentId, { type: "healed" });
       metrics?.incidents.inc({ outcome: "healed" });
       const incident = await this.incident(incidentId);
       if (incident?.mttr !== undefined) metrics?.observeMttr(incident.mttr);
@@ -690,10 +685,8 @@ export class RemediationEngine {
     labels: { runbook: string; action: string },
     tracker: RunTracker,
   ): Promise<void> {
-    const name = `step ${step.index + 1} (${step.description})`;
     if (!applied.prepared.undoable) {
-      tracker.progress.push(`${name} cannot be undone`);
-      await this.append(incidentId, {
+      await this.record(tracker, incidentId, {
         type: "revert-failed",
         step: step.index,
         detail: `${step.description} cannot be undone`,
@@ -703,12 +696,14 @@ export class RemediationEngine {
     try {
       const detail = await this.options.actions.undo(applied);
       tracker.applied.delete(step.index);
-      tracker.progress.push(`${name} undone: ${detail}`);
       this.options.metrics?.actions.inc({ ...labels, outcome: "reverted" });
-      await this.append(incidentId, { type: "reverted", step: step.index, detail });
+      await this.record(tracker, incidentId, { type: "reverted", step: step.index, detail });
     } catch (error) {
-      tracker.progress.push(`${name} could not be undone: ${errorMessage(error)}`);
-      await this.append(incidentId, { type: "revert-failed", step: step.index, detail: errorMessage(error) });
+      await this.record(tracker, incidentId, {
+        type: "revert-failed",
+        step: step.index,
+        detail: errorMessage(error),
+      });
     }
   }
 
@@ -729,7 +724,7 @@ export class RemediationEngine {
     error: unknown,
   ): Promise<void> {
     // A host's stop hands the incident back through the store; with the store failing too, page here.
-    if (error instanceof StoppedByHost && !tracker.releaseFailed) {
+    if (error instanceof StoppedByHost && tracker.releaseError === undefined) {
       this.log(
         `incident ${incidentId}: remediation stopped by its host (${error.message}); handed back there`,
       );
@@ -744,19 +739,33 @@ export class RemediationEngine {
       phase: tracker.phase,
       ...(tracker.step === undefined ? {} : { step: tracker.step }),
       applied: [...tracker.applied.values()],
-      progress: [...tracker.progress],
-      error: errorMessage(error),
+      error:
+        errorMessage(error) +
+        (tracker.releaseError === undefined
+          ? ""
+          : `; releasing its concurrency slot failed too (the guards may still count it in flight): ${tracker.releaseError}`),
       stoppedAtMs: this.now(),
-      ...(this.options.ledgerUrl === undefined ? {} : { ledgerUrl: this.options.ledgerUrl(incidentId) }),
     };
     const applied = actionApplied(run);
-    const { reason } = describeInterruptedRun(run);
+    const { summary, reason } = describeInterruptedRun(run);
     this.log(
       `incident ${incidentId}: UNRECORDED FAILURE: remediation stopped by an unexpected error; the ledger may be incomplete; paging a human directly: ${reason}`,
     );
     this.options.metrics?.unrecordedFailures.inc({ runbook: runbook.name, applied });
+    const notification: RemediationNotification = {
+      kind: NotificationKind.escalated,
+      summary,
+      reason,
+      // What this run held in memory (which starts with the alert's `received` event), escalated.
+      incident: foldIncident(incidentId, [
+        ...tracker.events,
+        { type: "escalated", reason, atMs: run.stoppedAtMs },
+      ])!,
+      ...(this.options.ledgerUrl === undefined ? {} : { ledgerUrl: this.options.ledgerUrl(incidentId) }),
+      interrupted: run,
+    };
     this.page(NotificationKind.escalated, `incident ${incidentId}'s unrecorded failure`, (format) =>
-      formatInterruptedRun(format, run),
+      formatNotification(format, notification),
     );
     try {
       await this.append(incidentId, {
@@ -790,8 +799,16 @@ export class RemediationEngine {
     await this.notify(incidentId, NotificationKind.escalated, reason);
   }
 
-  private async append(incidentId: string, body: IncidentEventBody): Promise<void> {
+  private async append(incidentId: string, body: IncidentEventBody): Promise<IncidentEvent> {
     const event = { ...body, atMs: this.now() } as IncidentEvent;
+    await this.options.store.appendEvent(incidentId, event);
+    return event;
+  }
+
+  /** Appends an event of a running remediation, held in its tracker first (see {@link RunTracker.events}). */
+  private async record(tracker: RunTracker, incidentId: string, body: IncidentEventBody): Promise<void> {
+    const event = { ...body, atMs: this.now() } as IncidentEvent;
+    tracker.events.push(event);
     await this.options.store.appendEvent(incidentId, event);
   }
 

@@ -19,8 +19,10 @@ export const RunPhase = {
 export type RunPhase = (typeof RunPhase)[keyof typeof RunPhase];
 
 /**
- * A remediation stopped by an unexpected error (typically the store failing mid-run), as the engine
- * holds it in memory: the page about it must not depend on the ledger, which may be unreadable.
+ * Where a remediation stopped by an unexpected error (typically the store failing mid-run) was, as
+ * the engine holds it in memory. The page about it is an ordinary `escalated` notification on the
+ * incident folded from the events the run held in memory (never read back from the ledger, which may
+ * be unreadable), carrying this as `interrupted`.
  */
 export interface InterruptedRun {
   readonly incidentId: string;
@@ -34,13 +36,9 @@ export interface InterruptedRun {
   readonly step?: number;
   /** Actions this run applied (and did not see undone), as `step N (description): detail`. */
   readonly applied: readonly string[];
-  /** Everything this run did and saw, in order, one line each. */
-  readonly progress: readonly string[];
-  /** The unexpected error. */
+  /** The unexpected error (and, when releasing the run's concurrency slot failed too, that). */
   readonly error: string;
   readonly stoppedAtMs: number;
-  /** The ledger entry in the API, when a public URL is configured (it may be incomplete). */
-  readonly ledgerUrl?: string;
 }
 
 /** Said in every page about an interrupted run. */

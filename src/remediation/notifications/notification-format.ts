@@ -1,9 +1,4 @@
-import {
-  actionApplied,
-  describeInterruptedRun,
-  LEDGER_MAY_BE_INCOMPLETE,
-  type InterruptedRun,
-} from "./interrupted-run.js";
+import { actionApplied, LEDGER_MAY_BE_INCOMPLETE, type InterruptedRun } from "./interrupted-run.js";
 import { incidentFacts, NotificationKind, type RemediationNotification } from "./remediation-notification.js";
 
 /** The two wire formats notifications are sent in. */
@@ -30,9 +25,20 @@ export function formatSlackMessage(notification: RemediationNotification): Recor
   const { incident } = notification;
   const facts = incidentFacts(incident);
   const text = `${EMOJI[notification.kind]} ${notification.summary}`;
+  const { interrupted } = notification;
   const lines = [
     `*${notification.summary}*`,
     ...(notification.reason === undefined ? [] : [`*Why a human is needed:* ${notification.reason}`]),
+    ...(interrupted === undefined
+      ? []
+      : [
+          `*Ledger:* ${LEDGER_MAY_BE_INCOMPLETE}`,
+          "*Steps planned:*",
+          ...interrupted.steps.map(
+            (step) =>
+              `• ${step.index + 1}. ${step.description} (on failure: ${step.onFailure})${step.index === interrupted.step ? ` ← ${interrupted.phase} when it stopped` : ""}`,
+          ),
+        ]),
     `*Alert:* ${Object.entries(incident.labels)
       .map(([name, value]) => `${name}=${value}`)
       .join(", ")}`,
@@ -77,6 +83,24 @@ export function formatWebhookMessage(notification: RemediationNotification): Rec
     verification: facts.verification,
     timeline: incident.timeline,
     ledgerUrl: notification.ledgerUrl ?? null,
+    ...(notification.interrupted === undefined ? {} : interruptedFields(notification.interrupted)),
+  };
+}
+
+/** What the JSON webhook body adds about a run stopped by an unexpected error. */
+function interruptedFields(run: InterruptedRun): Record<string, unknown> {
+  return {
+    ledgerIncomplete: true,
+    ledgerNote: LEDGER_MAY_BE_INCOMPLETE,
+    run: {
+      phase: run.phase,
+      step: run.step ?? null,
+      actionApplied: actionApplied(run),
+      stepsPlanned: run.steps,
+      applied: run.applied,
+      error: run.error,
+      stoppedAt: new Date(run.stoppedAtMs).toISOString(),
+    },
   };
 }
 
@@ -85,60 +109,4 @@ export function formatNotification(
   notification: RemediationNotification,
 ): Record<string, unknown> {
   return format === SinkFormat.slack ? formatSlackMessage(notification) : formatWebhookMessage(notification);
-}
-
-/**
- * A page about a run stopped by an unexpected error, in `format`, built only from what the engine held
- * in memory (never from the ledger, which may be unreadable). Sent as an `escalated` notification.
- */
-export function formatInterruptedRun(format: SinkFormat, run: InterruptedRun): Record<string, unknown> {
-  const { summary, reason } = describeInterruptedRun(run);
-  const steps = run.steps.map(
-    (step) =>
-      `${step.index + 1}. ${step.description} (on failure: ${step.onFailure})${step.index === run.step ? ` ← ${run.phase} when it stopped` : ""}`,
-  );
-  if (format === SinkFormat.slack) {
-    const emoji = EMOJI[NotificationKind.escalated];
-    const lines = [
-      `*${summary}*`,
-      `*Why a human is needed:* ${reason}`,
-      `*Ledger:* ${LEDGER_MAY_BE_INCOMPLETE}`,
-      `*Alert:* ${Object.entries(run.labels)
-        .map(([name, value]) => `${name}=${value}`)
-        .join(", ")}`,
-      `*Runbook:* ${run.runbook}`,
-      "*Steps planned:*",
-      ...steps.map((line) => `• ${line}`),
-      ...(run.progress.length === 0
-        ? []
-        : ["*What this run did:*", ...run.progress.map((line) => `• ${line}`)]),
-      ...(run.ledgerUrl === undefined
-        ? []
-        : [`<${run.ledgerUrl}|Incident ${run.incidentId} in the ledger (may be incomplete)>`]),
-    ];
-    return {
-      text: `${emoji} ${summary}`,
-      blocks: [{ type: "section", text: { type: "mrkdwn", text: clip(`${emoji} ${lines.join("\n")}`) } }],
-    };
-  }
-  return {
-    kind: NotificationKind.escalated,
-    summary,
-    reason,
-    ledgerIncomplete: true,
-    ledgerNote: LEDGER_MAY_BE_INCOMPLETE,
-    incident: { id: run.incidentId, state: "unknown", runbook: run.runbook },
-    alert: { labels: run.labels },
-    run: {
-      phase: run.phase,
-      step: run.step ?? null,
-      actionApplied: actionApplied(run),
-      stepsPlanned: run.steps,
-      applied: run.applied,
-      progress: run.progress,
-      error: run.error,
-      stoppedAt: new Date(run.stoppedAtMs).toISOString(),
-    },
-    ledgerUrl: run.ledgerUrl ?? null,
-  };
 }

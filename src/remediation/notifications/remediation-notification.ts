@@ -1,4 +1,5 @@
 import type { Incident } from "../ledger/incident.js";
+import type { InterruptedRun } from "./interrupted-run.js";
 
 /** Why a notification is sent. */
 export const NotificationKind = {
@@ -19,6 +20,11 @@ export interface RemediationNotification {
   readonly incident: Incident;
   /** The ledger entry in the API, when a public URL is configured. */
   readonly ledgerUrl?: string;
+  /**
+   * Set when a run was stopped by an unexpected error: `incident` is then built from presage's memory
+   * and the ledger may be incomplete (the page says so, and where the run stopped).
+   */
+  readonly interrupted?: InterruptedRun;
 }
 
 /** `1m52s`, `3h05m`, `850ms`. */
