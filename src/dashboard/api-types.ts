@@ -181,6 +181,119 @@ export interface CapacityTargetResponseJson {
   readonly notes: readonly string[];
 }
 
+/** Where an incident stands (IncidentState in src/remediation/ledger/incident.ts). */
+export type IncidentStateJson =
+  | "open"
+  | "unmatched"
+  | "skipped"
+  | "dry-run"
+  | "awaiting-approval"
+  | "rejected"
+  | "acting"
+  | "healed"
+  | "escalated"
+  | "closed";
+
+/** A planned step as timelines show it (StepSummary in src/remediation/ledger/incident-event.ts). */
+export interface StepSummaryJson {
+  readonly index: number;
+  readonly description: string;
+  readonly target: string;
+  readonly onFailure: string;
+}
+
+/**
+ * One event of an incident's timeline (IncidentEvent, a union by `type`): the fields the dashboard
+ * shows, each present only on the event types that carry it. `step` is the 0-based step index.
+ */
+export interface IncidentEventJson {
+  readonly type: string;
+  readonly atMs: number;
+  readonly alert?: { readonly status: string; readonly startsAtMs: number };
+  readonly status?: string;
+  readonly runbook?: string;
+  readonly mode?: string;
+  readonly steps?: readonly StepSummaryJson[];
+  readonly step?: number;
+  readonly description?: string;
+  readonly by?: string;
+  readonly reason?: string;
+  readonly detail?: string;
+  readonly endsAtMs?: number;
+  readonly prediction?: { readonly name: string; readonly probability: number };
+  readonly outcome?: string;
+}
+
+/** A row of `GET /api/v1/remediation/incidents` (Incident in src/remediation/ledger/incident.ts). */
+export interface IncidentJson {
+  readonly id: string;
+  readonly fingerprint: string;
+  readonly alertname: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly startsAtMs: number;
+  readonly receivedAtMs: number;
+  readonly state: IncidentStateJson;
+  readonly runbook?: string;
+  readonly resolvedAtMs?: number;
+  /** Actions applied successfully. */
+  readonly actions: number;
+  readonly reverted: boolean;
+  /** Every event, in the order they happened. */
+  readonly timeline: readonly IncidentEventJson[];
+  /** Raised by the failure predictor before the failure, not by an alert. */
+  readonly preventive: boolean;
+  readonly predictionOutcome?: "prevented" | "missed";
+  /** Only on healed incidents: alert start → received → first action → healed. */
+  readonly mttr?: {
+    readonly detectMs: number;
+    readonly actMs: number;
+    readonly verifyMs: number;
+    readonly totalMs: number;
+  };
+}
+
+/**
+ * `GET /api/v1/remediation/stats`: RemediationStats (src/remediation/ledger/remediation-stats.ts)
+ * with its MTTR list reduced to the median and p95 (null before the first healed incident). Ratios
+ * are 0 when their denominator is.
+ */
+export interface RemediationStatsJson {
+  readonly incidents: number;
+  /** Incidents with a matching runbook. */
+  readonly covered: number;
+  /** Incidents where at least one action was applied. */
+  readonly acted: number;
+  readonly healed: number;
+  readonly escalated: number;
+  /** Acted incidents reverted, or whose alert fired again within 30 min of healing. */
+  readonly falsePositives: number;
+  /** Covered incidents that needed a person. */
+  readonly manual: number;
+  /** covered / incidents. */
+  readonly coverage: number;
+  /** healed / acted: the self-healing success rate. */
+  readonly successRate: number;
+  /** falsePositives / acted. */
+  readonly falsePositiveRate: number;
+  /** manual / covered. */
+  readonly manualInterventionRate: number;
+  readonly mttrMedianMs: number | null;
+  readonly mttrP95Ms: number | null;
+  readonly preventive: number;
+  readonly prevented: number;
+  readonly missed: number;
+  /** prevented / (prevented + missed). */
+  readonly preventionRate: number;
+}
+
+/** `GET /api/v1/remediation/guards` (GuardState in src/remediation/planning/guard-state.ts), the part shown. */
+export interface GuardStateJson {
+  /** Per runbook; open while now < openUntilMs, half-open (one trial) after it. */
+  readonly breakers: Readonly<Record<string, { readonly failures: number; readonly openUntilMs?: number }>>;
+  /** Incidents being remediated now. */
+  readonly inflight: Readonly<Record<string, { readonly runbook: string; readonly untilMs: number }>>;
+}
+
 /** An `application/problem+json` error body. */
 export interface ProblemJson {
   readonly status?: number;

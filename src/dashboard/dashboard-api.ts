@@ -3,8 +3,11 @@ import type {
   CapacityTargetResponseJson,
   DecisionJson,
   ForecastJson,
+  GuardStateJson,
+  IncidentJson,
   ModelVersionJson,
   ProblemJson,
+  RemediationStatsJson,
   SeriesJson,
   TargetJson,
 } from "./api-types.js";
@@ -20,7 +23,7 @@ export const DashboardApiErrorKind = {
   forbidden: "forbidden",
   /** The server could not be reached, or did not answer in time. */
   network: "network",
-  /** 404: no such target. */
+  /** 404: no such target, or a part the server does not run (its `code` says which). */
   notFound: "not-found",
   /** Any other non-2xx answer (409 no model yet, 503 dependency down…). */
   http: "http",
@@ -110,6 +113,25 @@ export class DashboardApi {
     );
     expectArrayField(body, "resources");
     return body;
+  }
+
+  /** The newest `limit` self-healing incidents, newest first, each with its timeline. */
+  async incidents(limit: number): Promise<IncidentJson[]> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    const body = await this.get<{ incidents: IncidentJson[] }>(
+      `/api/v1/remediation/incidents?${query.toString()}`,
+    );
+    return arrayField(body, "incidents");
+  }
+
+  /** Self-healing outcome rates over the whole incident ledger. */
+  remediationStats(): Promise<RemediationStatsJson> {
+    return this.get<RemediationStatsJson>("/api/v1/remediation/stats");
+  }
+
+  /** Remediation guard state (circuit breakers, in-flight work). */
+  remediationGuards(): Promise<GuardStateJson> {
+    return this.get<GuardStateJson>("/api/v1/remediation/guards");
   }
 
   private async get<T>(path: string): Promise<T> {

@@ -13,17 +13,19 @@ import { forgetDashboardToken, storeDashboardToken } from "./dashboard-token.js"
 import { ForecastPanel } from "./forecast-panel.js";
 import { formatValue } from "./format-value.js";
 import { ModelsPanel } from "./models-panel.js";
+import { RemediationPanel } from "./remediation-panel.js";
 import { ReplicasPanel } from "./replicas-panel.js";
 
 /**
- * The panels, top to bottom: the selected target's, then the cluster's capacity runway. A new view
- * (remediation timeline) is one more `DashboardPanel` here.
+ * The panels, top to bottom: the selected target's, then the cluster's capacity runway and
+ * self-healing. A new view is one more `DashboardPanel` here.
  */
 const PANELS: readonly (() => DashboardPanel)[] = [
   () => new ForecastPanel(),
   () => new ReplicasPanel(),
   () => new ModelsPanel(),
   () => new CapacityPanel(),
+  () => new RemediationPanel(),
 ];
 
 const HISTORY_RANGES = ["6h", "1d", "2d", "7d"] as const;

@@ -24,8 +24,8 @@ export interface PanelContext {
  * change of target or settings; a panel fetches what it shows and draws it. A rejected refresh
  * with a page-wide cause (bad token, server unreachable) goes to the page banner; any other is shown
  * in the panel by `showProblem`, so one failing route (say, no model trained yet) leaves the other
- * panels working. Later panels (capacity runway, remediation timeline) implement this and are added to
- * the list in dashboard-app.ts.
+ * panels working. The cluster-wide panels (capacity runway, self-healing) implement it too and ignore
+ * the target; every panel is listed in dashboard-app.ts.
  */
 export interface DashboardPanel {
   readonly element: HTMLElement;
