@@ -6,7 +6,7 @@ import type {
 } from "./api-types.js";
 import { createElement } from "./create-element.js";
 import { DashboardApiError } from "./dashboard-api.js";
-import { PanelFrame, type DashboardPanel, type PanelContext } from "./dashboard-panel.js";
+import { PanelFrame, type ClusterPanel, type ClusterPanelContext } from "./dashboard-panel.js";
 import { formatDay, formatPercent, formatTime, formatValue } from "./format-value.js";
 import { TimeSeriesChart, type ChartSpec } from "./time-series-chart.js";
 
@@ -33,7 +33,8 @@ interface DrawnTarget {
  * state, backtest error and ledger scores. The series are fetched again only when the server planned
  * anew, so the 10-second refresh costs one small request.
  */
-export class CapacityPanel implements DashboardPanel {
+export class CapacityPanel implements ClusterPanel {
+  readonly clusterWide = true;
   private readonly frame = new PanelFrame("capacity", "Capacity runway");
   private readonly empty = createElement("p", { class: "panel-summary", hidden: "" });
   private readonly table = createElement("table", { class: "data-table capacity" });
@@ -51,7 +52,7 @@ export class CapacityPanel implements DashboardPanel {
     return this.frame.element;
   }
 
-  async refresh({ api }: PanelContext): Promise<void> {
+  async refresh({ api }: ClusterPanelContext): Promise<void> {
     let list: CapacityListJson;
     try {
       list = await api.capacity();

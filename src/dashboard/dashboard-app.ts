@@ -8,7 +8,7 @@ import {
   errorMessage,
   isPageWide,
 } from "./dashboard-api.js";
-import type { DashboardPanel, DashboardSettings, PanelContext } from "./dashboard-panel.js";
+import type { DashboardPanel, DashboardSettings } from "./dashboard-panel.js";
 import { forgetDashboardToken, storeDashboardToken } from "./dashboard-token.js";
 import { ForecastPanel } from "./forecast-panel.js";
 import { formatValue } from "./format-value.js";
@@ -215,16 +215,18 @@ export class DashboardApp {
     }
     this.drawPicker();
     const target = this.targets.find((candidate) => candidate.name === this.selected);
-    if (target === undefined) {
-      this.hideBanner();
-      this.targetInfo.replaceChildren();
-      this.updated.textContent = "no targets yet";
-      setState("ready");
-      return;
-    }
-    this.drawTargetInfo(target);
-    const context: PanelContext = { api, target, settings: this.settings };
-    const outcomes = await Promise.allSettled(this.panels.map((panel) => panel.refresh(context)));
+    if (target === undefined) this.targetInfo.replaceChildren();
+    else this.drawTargetInfo(target);
+    // Without a target only the cluster-wide panels (capacity, self-healing) have something to draw.
+    const outcomes = await Promise.allSettled(
+      this.panels.map((panel) =>
+        panel.clusterWide === true
+          ? panel.refresh({ api, settings: this.settings })
+          : target === undefined
+            ? Promise.resolve()
+            : panel.refresh({ api, target, settings: this.settings }),
+      ),
+    );
     const pageWide = outcomes.find(
       (outcome): outcome is PromiseRejectedResult =>
         outcome.status === "rejected" && isPageWide(outcome.reason),
@@ -237,7 +239,8 @@ export class DashboardApp {
       if (outcome.status === "rejected") this.panels[index]?.showProblem(errorMessage(outcome.reason));
     });
     this.hideBanner();
-    this.updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    this.updated.textContent =
+      target === undefined ? "no targets yet" : `updated ${new Date().toLocaleTimeString()}`;
     setState("ready");
   }
 

@@ -12,11 +12,15 @@ export interface DashboardSettings {
   readonly levels: readonly number[];
 }
 
-/** Everything a panel needs to draw one target. */
-export interface PanelContext {
+/** What a cluster-wide panel needs (it draws no one target). */
+export interface ClusterPanelContext {
   readonly api: DashboardApi;
-  readonly target: TargetJson;
   readonly settings: DashboardSettings;
+}
+
+/** Everything a panel needs to draw one target. */
+export interface PanelContext extends ClusterPanelContext {
+  readonly target: TargetJson;
 }
 
 /**
@@ -24,14 +28,28 @@ export interface PanelContext {
  * change of target or settings; a panel fetches what it shows and draws it. A rejected refresh
  * with a page-wide cause (bad token, server unreachable) goes to the page banner; any other is shown
  * in the panel by `showProblem`, so one failing route (say, no model trained yet) leaves the other
- * panels working. The cluster-wide panels (capacity runway, self-healing) implement it too and ignore
- * the target; every panel is listed in dashboard-app.ts.
+ * panels working. The cluster-wide panels (capacity runway, self-healing)
+ * are `ClusterPanel`s: they take no target and are refreshed even while the server has none. Every
+ * panel is listed in dashboard-app.ts.
  */
-export interface DashboardPanel {
+export type DashboardPanel = TargetPanel | ClusterPanel;
+
+interface PanelBase {
   readonly element: HTMLElement;
-  refresh(context: PanelContext): Promise<void>;
   showProblem(message: string): void;
   dispose(): void;
+}
+
+/** A panel of the selected target. */
+export interface TargetPanel extends PanelBase {
+  readonly clusterWide?: false;
+  refresh(context: PanelContext): Promise<void>;
+}
+
+/** A panel of the whole cluster: refreshed even while the server has no target. */
+export interface ClusterPanel extends PanelBase {
+  readonly clusterWide: true;
+  refresh(context: ClusterPanelContext): Promise<void>;
 }
 
 /** The common frame of a panel: a titled section with a note line and a body. */

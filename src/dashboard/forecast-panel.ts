@@ -1,7 +1,7 @@
 import type { ForecastJson, SeriesJson } from "./api-types.js";
 import { createElement } from "./create-element.js";
 import { errorMessage, isPageWide } from "./dashboard-api.js";
-import { PanelFrame, type DashboardPanel, type PanelContext } from "./dashboard-panel.js";
+import { PanelFrame, type TargetPanel, type PanelContext } from "./dashboard-panel.js";
 import { formatTime, formatValue } from "./format-value.js";
 import { TimeSeriesChart, type ChartSpec } from "./time-series-chart.js";
 
@@ -11,7 +11,7 @@ const FORECAST = "#2563eb";
 const BAND_FILLS = ["rgba(37, 99, 235, 0.28)", "rgba(37, 99, 235, 0.13)", "rgba(37, 99, 235, 0.07)"];
 
 /** Observed load (history) against the current model's forecast with its interval bands. */
-export class ForecastPanel implements DashboardPanel {
+export class ForecastPanel implements TargetPanel {
   private readonly frame = new PanelFrame("forecast", "Load: actual vs forecast");
   private readonly chart: TimeSeriesChart;
   private readonly summary = createElement("p", { class: "panel-summary" });

@@ -1,13 +1,13 @@
 import type { ModelVersionJson } from "./api-types.js";
 import { createElement } from "./create-element.js";
-import { PanelFrame, type DashboardPanel, type PanelContext } from "./dashboard-panel.js";
+import { PanelFrame, type TargetPanel, type PanelContext } from "./dashboard-panel.js";
 import { formatPercent, formatValue } from "./format-value.js";
 
 /** Rows shown, newest versions first. */
 const MAX_ROWS = 20;
 
 /** Every stored model version of the target with its rolling-origin backtest scores. */
-export class ModelsPanel implements DashboardPanel {
+export class ModelsPanel implements TargetPanel {
   private readonly frame = new PanelFrame("models", "Models: backtest scores");
   private readonly table = createElement("table", { class: "data-table models" });
   private readonly empty = createElement("p", { class: "panel-summary", hidden: "" });

@@ -1,7 +1,7 @@
 import type { GuardStateJson, IncidentEventJson, IncidentJson, RemediationStatsJson } from "./api-types.js";
 import { createElement } from "./create-element.js";
 import { DashboardApiError } from "./dashboard-api.js";
-import { PanelFrame, type DashboardPanel, type PanelContext } from "./dashboard-panel.js";
+import { PanelFrame, type ClusterPanel, type ClusterPanelContext } from "./dashboard-panel.js";
 import { formatDurationMs, formatPercent, formatTime } from "./format-value.js";
 
 /** Incidents listed, newest first. */
@@ -30,7 +30,8 @@ const eventTimeFormat = new Intl.DateTimeFormat(undefined, {
  * incident unfolds its timeline (already in the list answer). A server without a `remediation:`
  * section says so in one line rather than as an error, and is asked again only every few minutes.
  */
-export class RemediationPanel implements DashboardPanel {
+export class RemediationPanel implements ClusterPanel {
+  readonly clusterWide = true;
   private readonly frame = new PanelFrame("remediation", "Self-healing");
   private readonly summary = createElement("p", { class: "panel-summary remediation-stats" });
   private readonly breakers = createElement("ul", { class: "remediation-breakers", hidden: "" });
@@ -57,7 +58,7 @@ export class RemediationPanel implements DashboardPanel {
     return this.frame.element;
   }
 
-  async refresh({ api }: PanelContext): Promise<void> {
+  async refresh({ api }: ClusterPanelContext): Promise<void> {
     const nowMs = Date.now();
     if (this.notConfiguredAtMs !== undefined && nowMs - this.notConfiguredAtMs < NOT_CONFIGURED_RECHECK_MS) {
       return;

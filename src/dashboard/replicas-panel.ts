@@ -1,6 +1,6 @@
 import type { DecisionJson } from "./api-types.js";
 import { createElement } from "./create-element.js";
-import { PanelFrame, type DashboardPanel, type PanelContext } from "./dashboard-panel.js";
+import { PanelFrame, type TargetPanel, type PanelContext } from "./dashboard-panel.js";
 import { formatTime, formatValue } from "./format-value.js";
 import { TimeSeriesChart, type ChartSpec } from "./time-series-chart.js";
 
@@ -13,7 +13,7 @@ const TABLE_ROWS = 12;
  * The HPA floor presage decided against the replicas the HPA ran, over time, with the reason of each
  * decision: under the cursor in the chart, and for the newest ones in a table.
  */
-export class ReplicasPanel implements DashboardPanel {
+export class ReplicasPanel implements TargetPanel {
   private readonly frame = new PanelFrame("replicas", "Replicas: presage floor vs HPA");
   private readonly chartContainer = createElement("div", { class: "chart-container" });
   private readonly chart = new TimeSeriesChart(this.chartContainer);
