@@ -1,6 +1,7 @@
 import { SinkDeliveryError } from "./capacity-error.js";
 import type { SinkDelivery, TicketSink } from "./ticket-sink.js";
-import { joinUrl, readSinkToken, safeUrl } from "./ticket-sink.js";
+import { shownUrl } from "../http/shown-url.js";
+import { joinUrl, readSinkToken } from "./ticket-sink.js";
 import { deliverToIssueTracker, sinkRequest } from "./deliver-to-issue-tracker.js";
 import { ticketMarker } from "./ticket-content.js";
 
@@ -86,7 +87,7 @@ export class GithubTicketSink implements TicketSink {
           const answer = await request("GET", `${issues}?${query}`, undefined, what);
           if (!Array.isArray(answer)) {
             throw new SinkDeliveryError(
-              `github sink "${this.name}" ${what}: GET ${safeUrl(issues)} answered something other than a list of issues`,
+              `github sink "${this.name}" ${what}: GET ${shownUrl(issues, { compact: true })} answered something other than a list of issues`,
               undefined,
               true,
             );

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { CapacityError, CapacityErrorCode, SinkDeliveryError } from "./capacity-error.js";
 import type { TicketContent } from "./ticket-content.js";
 import { parseRetryAfter } from "../http/parse-retry-after.js";
+import { shownUrl } from "../http/shown-url.js";
 
 /** One delivery a sink is asked to make. */
 export interface SinkDelivery {
@@ -80,7 +81,7 @@ export async function sendJson(options: SendJsonOptions): Promise<unknown> {
     options.signal?.throwIfAborted();
     const why = deadline.aborted ? `timed out after ${options.timeoutMs} ms` : describe(error);
     throw new SinkDeliveryError(
-      `${options.description}: ${options.method} ${safeUrl(options.url)} failed: ${why}`,
+      `${options.description}: ${options.method} ${shownUrl(options.url, { compact: true })} failed: ${why}`,
       undefined,
       true,
       {
@@ -94,7 +95,7 @@ export async function sendJson(options: SendJsonOptions): Promise<unknown> {
     const retryable = status === 408 || status === 429 || status >= 500;
     const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
     throw new SinkDeliveryError(
-      `${options.description}: ${options.method} ${safeUrl(options.url)} answered ${status}${text === "" ? "" : `: ${text.slice(0, 300)}`}`,
+      `${options.description}: ${options.method} ${shownUrl(options.url, { compact: true })} answered ${status}${text === "" ? "" : `: ${text.slice(0, 300)}`}`,
       status,
       retryable,
       retryAfterMs === undefined ? undefined : { retryAfterMs },
@@ -114,16 +115,6 @@ function describe(error: unknown): string {
     return `${error.message}${cause}`;
   }
   return String(error);
-}
-
-/** The URL without credentials or query (Slack webhook URLs carry their secret in the path: cut it). */
-export function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname.length > 48 ? `${parsed.pathname.slice(0, 24)}…` : parsed.pathname}`;
-  } catch {
-    return "(unparseable url)";
-  }
 }
 
 /** Joins a base URL and a path without doubling slashes. */

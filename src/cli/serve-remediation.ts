@@ -17,6 +17,7 @@ import type { FailurePredictor } from "../prediction/failure-predictor.js";
 import { PredictionError } from "../prediction/prediction-error.js";
 import { loadKubeConfig } from "../kubernetes/load-kube-config.js";
 import type { MetricsSource } from "../telemetry/metrics-server.js";
+import { shownUrl } from "../http/shown-url.js";
 
 /** Options of {@link ServeRemediation.start}. */
 export interface ServeRemediationOptions {
@@ -173,7 +174,7 @@ export class ServeRemediation {
         `; default mode ${section.defaultMode}`,
       config.redis === undefined
         ? `guards, ledger and outbox in files under ${section.directory}`
-        : `guards, ledger and outbox in Redis (${redactUrl(config.redis.url)})`,
+        : `guards, ledger and outbox in Redis (${shownUrl(config.redis.url)})`,
       `Kubernetes API ${kubeConfig.getCurrentCluster()?.server ?? "(none)"}`,
       prometheus === undefined
         ? "no prometheus section: verify.promql checks fail (runbooks using them escalate)"
@@ -392,16 +393,5 @@ async function readTokenFile(source: string, field: string, path: string): Promi
     throw new ConfigError(source, [
       { field, value: JSON.stringify(path), rule: `cannot be read: ${errorMessage(error)}` },
     ]);
-  }
-}
-
-/** A Redis URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparsable URL)";
   }
 }

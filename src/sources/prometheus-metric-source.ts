@@ -9,6 +9,7 @@ import {
 import { PrometheusClient, type PrometheusClientOptions } from "./prometheus-client.js";
 import { collectRangeResult, type SeriesGrids } from "./prometheus-matrix.js";
 import { aggregateValues, type SeriesAggregate } from "./series-aggregate.js";
+import { shownUrl } from "../http/shown-url.js";
 
 /** Prometheus rejects range queries above 11,000 points per series; stay well below. */
 const PROMETHEUS_MAX_POINTS = 11_000;
@@ -63,7 +64,7 @@ export class PrometheusMetricSource implements MetricSource {
     const range = alignRange(request);
     const grids: SeriesGrids = new Map();
     for (const chunk of splitAlignedRange(range, this.maxPointsPerRequest)) {
-      const description = `query_range ${JSON.stringify(request.query)} [${iso(chunk.startMs)} .. ${iso(chunk.endMs)}, step ${request.stepSeconds} s] at ${safeUrl(this.client.url)}`;
+      const description = `query_range ${JSON.stringify(request.query)} [${iso(chunk.startMs)} .. ${iso(chunk.endMs)}, step ${request.stepSeconds} s] at ${shownUrl(this.client.url)}`;
       const result = await this.client.rangeQuery(
         request.query,
         { startMs: chunk.startMs, endMs: chunk.endMs, stepSeconds: request.stepSeconds },
@@ -95,16 +96,4 @@ function severalSeries(query: string, grids: SeriesGrids): MetricSourceError {
 
 function iso(timeMs: number): string {
   return new Date(timeMs).toISOString();
-}
-
-/** The URL without credentials, for messages. */
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString().replace(/\/+$/, "");
-  } catch {
-    return "(unparseable url)";
-  }
 }

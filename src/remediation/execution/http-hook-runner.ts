@@ -1,5 +1,6 @@
 import { errorMessage, RemediationError, RemediationErrorCode } from "../remediation-error.js";
-import { ActionKind, shownUrl, type RemediationAction } from "../runbooks/remediation-action.js";
+import { shownUrl } from "../../http/shown-url.js";
+import { ActionKind, type RemediationAction } from "../runbooks/remediation-action.js";
 import type { ActionRunner, AppliedAction, PreparedAction } from "./action-runner.js";
 
 /** Options of {@link HttpHookRunner}. */

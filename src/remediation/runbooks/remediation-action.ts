@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { shownUrl } from "../../http/shown-url.js";
 
 /** The actions a runbook step can run. */
 export const ActionKind = {
@@ -157,21 +158,4 @@ export function describeAction(action: RemediationAction): string {
     case ActionKind.raiseScalerFloor:
       return `raise minReplicas of hpa/${action.params.hpa} -n ${action.params.namespace} by +${action.params.by} (at most ${action.params.max})`;
   }
-}
-
-/**
- * A hook URL as timelines, notifications and guard keys may show it: without user info and with
- * query values hidden, since either may carry a token (`https://hooks.example/x?token=…`).
- */
-export function shownUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return "(invalid URL)";
-  }
-  parsed.username = "";
-  parsed.password = "";
-  for (const key of [...parsed.searchParams.keys()]) parsed.searchParams.set(key, "…");
-  return parsed.toString().replace(/%E2%80%A6/g, "…");
 }
