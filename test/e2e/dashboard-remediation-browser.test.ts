@@ -25,7 +25,7 @@ import type { Incident, IncidentState } from "../../src/remediation/ledger/incid
 import type { RemediationStats } from "../../src/remediation/ledger/remediation-stats.js";
 import type { GuardState } from "../../src/remediation/planning/guard-state.js";
 import { startKubeApiStandIn, type KubeApiStandIn } from "../support/kube-api-stand-in.js";
-import { deploymentObject } from "../support/kube-fixtures.js";
+import { deploymentObject, kubeconfigYamlFor } from "../support/kube-fixtures.js";
 import { startPresageServe, type PresageServeProcess } from "../support/presage-serve-process.js";
 import { webhookPayload } from "../support/remediation-fixtures.js";
 
@@ -112,23 +112,7 @@ describe("the dashboard's self-healing panel in headless Chromium against `presa
     await mkdir(join(dir, "runbooks"));
     await writeFile(join(dir, "runbooks", "restart-on-errors.yaml"), HEALING_RUNBOOK);
     await writeFile(join(dir, "runbooks", "restart-until-resolved.yaml"), ESCALATING_RUNBOOK);
-    await writeFile(
-      join(dir, "kubeconfig"),
-      [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "  - name: stand-in",
-        `    cluster: { server: "${standIn.url}", insecure-skip-tls-verify: true }`,
-        "users:",
-        "  - name: presage",
-        "    user: { token: stand-in-token }",
-        "contexts:",
-        "  - name: stand-in",
-        "    context: { cluster: stand-in, user: presage, namespace: presage }",
-        "current-context: stand-in",
-      ].join("\n"),
-    );
+    await writeFile(join(dir, "kubeconfig"), kubeconfigYamlFor(standIn));
     await writeFile(
       join(dir, "presage.yaml"),
       [

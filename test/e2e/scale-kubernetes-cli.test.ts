@@ -9,7 +9,7 @@ import { alignDownMs } from "../../src/sources/aligned-range.js";
 import { PrometheusMetricSource } from "../../src/sources/prometheus-metric-source.js";
 import { FileModelRegistry } from "../../src/storage/file-model-registry.js";
 import { kubePaths, startKubeApiStandIn, type KubeApiStandIn } from "../support/kube-api-stand-in.js";
-import { hpaObject } from "../support/kube-fixtures.js";
+import { hpaObject, kubeconfigYamlFor } from "../support/kube-fixtures.js";
 import { startPrometheus, type RealPrometheus } from "../support/real-prometheus.js";
 import { signalAndWait } from "../support/signal-child.js";
 
@@ -116,23 +116,7 @@ describe("presage scale --kubernetes (compiled CLI)", () => {
         "      mode: shadow",
       ].join("\n"),
     );
-    await writeFile(
-      join(dir, "kubeconfig"),
-      [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "  - name: stand-in",
-        `    cluster: { server: "${standIn.url}", insecure-skip-tls-verify: true }`,
-        "users:",
-        "  - name: presage",
-        "    user: { token: stand-in-token }",
-        "contexts:",
-        "  - name: stand-in",
-        "    context: { cluster: stand-in, user: presage, namespace: presage }",
-        "current-context: stand-in",
-      ].join("\n"),
-    );
+    await writeFile(join(dir, "kubeconfig"), kubeconfigYamlFor(standIn));
   }, 120_000);
 
   afterAll(async () => {

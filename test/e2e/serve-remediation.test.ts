@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESTARTED_AT_ANNOTATION } from "../../src/remediation/kubernetes/kubernetes-actions.js";
 import { kubePaths, startKubeApiStandIn, type KubeApiStandIn } from "../support/kube-api-stand-in.js";
-import { deploymentObject } from "../support/kube-fixtures.js";
+import { deploymentObject, kubeconfigYamlFor } from "../support/kube-fixtures.js";
 import { startPresageServe, type PresageServeProcess } from "../support/presage-serve-process.js";
 import { startPrometheus, type RealPrometheus } from "../support/real-prometheus.js";
 import { startRealAlertmanager, type RealAlertmanager } from "../support/real-alertmanager.js";
@@ -48,23 +48,7 @@ beforeAll(async () => {
   alertmanager = await startRealAlertmanager();
   // Someone is working on shop/cart: presage must not act there (it reads silences, cached for 5 s).
   await alertmanager.silence([{ name: "deployment", value: "cart" }]);
-  await writeFile(
-    join(dir, "kubeconfig"),
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters:",
-      "  - name: stand-in",
-      `    cluster: { server: "${standIn.url}", insecure-skip-tls-verify: true }`,
-      "users:",
-      "  - name: presage",
-      "    user: { token: stand-in-token }",
-      "contexts:",
-      "  - name: stand-in",
-      "    context: { cluster: stand-in, user: presage, namespace: presage }",
-      "current-context: stand-in",
-    ].join("\n"),
-  );
+  await writeFile(join(dir, "kubeconfig"), kubeconfigYamlFor(standIn));
   await writeFile(
     join(dir, "presage.yaml"),
     [

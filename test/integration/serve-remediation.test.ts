@@ -11,7 +11,7 @@ import { loadRunbooks } from "../../src/remediation/runbooks/load-runbooks.js";
 import { InMemoryBackend } from "../support/in-memory-backend.js";
 import { startRedis } from "../support/real-redis.js";
 import { kubePaths, startKubeApiStandIn, type KubeApiStandIn } from "../support/kube-api-stand-in.js";
-import { deploymentObject } from "../support/kube-fixtures.js";
+import { deploymentObject, kubeconfigYamlFor } from "../support/kube-fixtures.js";
 import { startCapturingReceiver, type CapturingReceiver } from "../support/remediation-receiver.js";
 import { restartRunbookYaml, webhookPayload } from "../support/remediation-fixtures.js";
 
@@ -29,23 +29,7 @@ beforeEach(async () => {
   standIn = await startKubeApiStandIn({ simulateDeployments: { rolloutReady: () => rolloutReady } });
   standIn.seed(deploymentObject({ namespace: "shop", name: "web", replicas: 8 }));
   receiver = await startCapturingReceiver();
-  await writeFile(
-    join(dir, "kubeconfig"),
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters:",
-      `  - name: stand-in`,
-      `    cluster: { server: "${standIn.url}", insecure-skip-tls-verify: true }`,
-      "users:",
-      "  - name: presage",
-      "    user: { token: stand-in-token }",
-      "contexts:",
-      "  - name: stand-in",
-      "    context: { cluster: stand-in, user: presage }",
-      "current-context: stand-in",
-    ].join("\n"),
-  );
+  await writeFile(join(dir, "kubeconfig"), kubeconfigYamlFor(standIn));
   await mkdir(join(dir, "runbooks"));
 });
 

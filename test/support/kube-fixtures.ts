@@ -10,6 +10,27 @@ export function kubeConfigFor(standIn: KubeApiStandIn): KubeConfig {
 }
 
 /** An autoscaling/v2 HPA as a user declares it, opted in to presage unless `annotations` say otherwise. */
+/**
+ * A kubeconfig file's text for a `presage` process talking to the stand-in (token auth, default
+ * namespace `presage`).
+ */
+export function kubeconfigYamlFor(standIn: KubeApiStandIn): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    "  - name: stand-in",
+    `    cluster: { server: "${standIn.url}", insecure-skip-tls-verify: true }`,
+    "users:",
+    "  - name: presage",
+    "    user: { token: stand-in-token }",
+    "contexts:",
+    "  - name: stand-in",
+    "    context: { cluster: stand-in, user: presage, namespace: presage }",
+    "current-context: stand-in",
+  ].join("\n");
+}
+
 export function hpaObject(options: {
   namespace: string;
   name: string;
