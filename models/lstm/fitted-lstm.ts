@@ -88,7 +88,7 @@ export class FittedLstm implements FittedModel {
       const widen = Math.sqrt(block + 1);
       for (let k = 0; k < layout.horizonSteps && mean.length < horizonSteps; k++) {
         const scaled = output[k] ?? 0;
-        const point = unscale(scaled, window.level);
+        const point = unscale(scaled, window.level, layout.logScale);
         mean.push(point);
         history.push(point);
         const row = this.state.residualQuantiles[k] ?? [];
@@ -96,8 +96,8 @@ export class FittedLstm implements FittedModel {
           const tail = (1 - level / 100) / 2;
           const low = Math.min(0, residualAt(row, tail)) * widen;
           const high = Math.max(0, residualAt(row, 1 - tail)) * widen;
-          bands[i]?.lower.push(unscale(scaled + low, window.level));
-          bands[i]?.upper.push(unscale(scaled + high, window.level));
+          bands[i]?.lower.push(unscale(scaled + low, window.level, layout.logScale));
+          bands[i]?.upper.push(unscale(scaled + high, window.level, layout.logScale));
         });
       }
       history.splice(0, Math.max(0, history.length - lookback));

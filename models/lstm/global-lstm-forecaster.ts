@@ -6,7 +6,13 @@ import type { LstmWeights } from "./lstm-network.js";
 import { resolveLstmOptions, type LstmForecasterOptions, type ResolvedLstmOptions } from "./lstm-options.js";
 import { chooseLayout, minimumLength, networkShape, residualQuantiles, splitOrigins } from "./lstm-plan.js";
 import { trainLstm, type LstmTrainingResult } from "./lstm-training.js";
-import { concatBatches, encodeWindows, lookbackSteps, type WindowLayout } from "./lstm-windows.js";
+import {
+  allPositive,
+  concatBatches,
+  encodeWindows,
+  lookbackSteps,
+  type WindowLayout,
+} from "./lstm-windows.js";
 
 /**
  * Settings of {@link GlobalLstmForecaster}: the LSTM's, plus how the pool is used. Its training
@@ -98,6 +104,13 @@ export class GlobalLstmForecaster implements Forecaster {
         `lstm-global: ${values.length} points are too few for the network's ${lookbackSteps(layout)}-step lookback`,
       );
     }
+    if (layout.logScale && !allPositive(values)) {
+      return fallbackModel(
+        prepared,
+        this.options.period,
+        "lstm-global: the network was trained on the log scale, and this series has values ≤ 0",
+      );
+    }
     const shape = networkShape(layout, this.options.hiddenSize);
     return FittedLstm.fromTraining(
       {
@@ -126,7 +139,13 @@ export class GlobalLstmForecaster implements Forecaster {
           validationWindows: network.validationWindows,
           series: network.series,
         },
-        notes: prepared.notes,
+        notes:
+          layout.phasePeriods.length > 0 && !prepared.calendar
+            ? [
+                ...prepared.notes,
+                "lstm-global: the network was trained with calendar phases and this series has no start time: phases counted from its first value",
+              ]
+            : prepared.notes,
       },
       network.weights,
     );
@@ -140,7 +159,10 @@ export class GlobalLstmForecaster implements Forecaster {
     // One layout for all: the longest lookback that at least half the pool can train with.
     const lengths = prepared.map((item) => item.values.length).sort((a, b) => a - b);
     const median = lengths[Math.floor(lengths.length / 2)] ?? 0;
-    const layout = chooseLayout(this.options, median);
+    const layout = chooseLayout(this.options, median, {
+      positive: prepared.every((item) => allPositive(item.values)),
+      calendar: prepared.every((item) => item.calendar),
+    });
     if (!layout) return undefined;
     const trainBatches = [];
     const validationBatches = [];

@@ -6,14 +6,16 @@ import { FittedLstm } from "./fitted-lstm.js";
 import { resolveLstmOptions, type LstmForecasterOptions, type ResolvedLstmOptions } from "./lstm-options.js";
 import { chooseLayout, minimumLength, networkShape, residualQuantiles, splitOrigins } from "./lstm-plan.js";
 import { trainLstm } from "./lstm-training.js";
-import { encodeWindows } from "./lstm-windows.js";
+import { allPositive, encodeWindows } from "./lstm-windows.js";
 
 /**
  * LSTM forecaster, one network per series (local mode). Inputs are per-window scaled chunks of the
- * lookback with cyclic calendar features; the network outputs every step of the horizon at once
- * (direct multi-step), as a correction on top of a trainable seasonal-naive skip. Training stops
- * early on the most recent windows, whose errors then give the per-step intervals. Seeded: the same
- * series and options give the same weights on the same backend.
+ * lookback (on the log scale when every value is > 0), with cyclic calendar features when the series
+ * has a start time; the network outputs every step of the horizon at once (direct multi-step), as a
+ * correction on top of a seasonal-naive skip, and starts as exactly that skip. Training stops early
+ * on the most recent windows, keeping the untrained network when no epoch beats it there; their
+ * errors then give the per-step intervals. Seeded: the same series and options give the same weights
+ * on the same backend.
  *
  * Series too short to yield enough windows, and training that diverges, fall back to seasonal naive,
  * saying so in `notes`.
@@ -31,7 +33,10 @@ export class LstmForecaster implements Forecaster {
   fit(series: Series): FittedModel {
     const prepared = prepareSeries(series);
     const { values, firstIndex, notes } = prepared;
-    const layout = chooseLayout(this.options, values.length);
+    const layout = chooseLayout(this.options, values.length, {
+      positive: allPositive(values),
+      calendar: prepared.calendar,
+    });
     if (!layout) {
       return fallbackModel(
         prepared,
@@ -89,16 +94,21 @@ export interface PreparedSeries {
   readonly values: readonly number[];
   /** Calendar step index of `values[0]` when `startMs` is known, else 0. */
   readonly firstIndex: number;
+  /** Whether `startMs` (and a step) is known, so that `firstIndex` is a calendar index. */
+  readonly calendar: boolean;
   readonly notes: readonly string[];
 }
 
 export function prepareSeries(series: Series): PreparedSeries {
   const cleaned = cleanValues(series.values);
-  const base =
-    series.startMs === undefined || !(series.stepSeconds > 0)
-      ? 0
-      : Math.round(series.startMs / (series.stepSeconds * 1000));
-  return { values: cleaned.values, firstIndex: base + cleaned.droppedLeading, notes: cleaned.notes };
+  const calendar = series.startMs !== undefined && series.stepSeconds > 0;
+  const base = calendar ? Math.round((series.startMs ?? 0) / (series.stepSeconds * 1000)) : 0;
+  return {
+    values: cleaned.values,
+    firstIndex: base + cleaned.droppedLeading,
+    calendar,
+    notes: cleaned.notes,
+  };
 }
 
 /** Seasonal naive (naive when the history is shorter than a season), noting why. */

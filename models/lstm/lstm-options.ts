@@ -9,8 +9,9 @@ export interface LstmForecasterOptions {
   readonly horizonSteps: number;
   /**
    * Calendar periods given as cyclic (sine, cosine) features, e.g. `[24, 168]` for hour of day and
-   * hour of week. Phases are calendar-aligned when the series has `startMs`, else counted from its
-   * first sample.
+   * hour of week, for series with `startMs` (for the global network: when every pool series has it).
+   * Series without a start time get none: phases counted from the first sample are not calendar
+   * phases (see `chooseLayout`).
    * @defaultValue `[period]` when `period` > 1, else none
    */
   readonly phasePeriods?: readonly number[];
@@ -47,6 +48,14 @@ export interface LstmForecasterOptions {
    * @defaultValue false for `LstmForecaster`, true for `GlobalLstmForecaster`
    */
   readonly trainableSkip?: boolean;
+  /**
+   * Scale windows as `ln(value / level)` when every value of the series (of every pool series, for
+   * the global network) is > 0, else as `value / level − 1`. On the log scale the training loss is a
+   * relative error, as sMAPE is, and the network's correction to its seasonal-naive skip is a factor:
+   * it cannot add a share of the daily mean to hours whose values are a small part of it.
+   * @defaultValue true
+   */
+  readonly logScale?: boolean;
   /** Called after every training epoch (epoch, losses). */
   readonly onProgress?: (progress: LstmTrainingProgress) => void;
 }
@@ -66,6 +75,7 @@ export interface ResolvedLstmOptions {
   readonly validationFraction: number;
   readonly seed: number;
   readonly trainableSkip: boolean;
+  readonly logScale: boolean;
   readonly onProgress?: (progress: LstmTrainingProgress) => void;
 }
 
@@ -102,6 +112,7 @@ export function resolveLstmOptions(options: LstmForecasterOptions): ResolvedLstm
     validationFraction: options.validationFraction ?? 0.2,
     seed: integer("seed", options.seed ?? 42, 0),
     trainableSkip: options.trainableSkip ?? false,
+    logScale: options.logScale ?? true,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
   if (!(resolved.learningRate > 0 && resolved.learningRate < 1)) {

@@ -14,6 +14,13 @@ export interface WindowLayout {
   readonly seasonSteps: number;
   /** Calendar periods (in steps) given to the network as cyclic features. */
   readonly phasePeriods: readonly number[];
+  /**
+   * Values are scaled as `ln(x / level)` instead of `x / level − 1`: errors (and the network's
+   * corrections to its skip) become relative to each value rather than to the window level. Only
+   * for series whose values are all > 0 (see {@link allPositive}). Absent in states saved before it
+   * existed: linear.
+   */
+  readonly logScale?: boolean;
 }
 
 /** Scaled values are clipped to ±this, so one outlier window cannot blow up training. */
@@ -61,7 +68,7 @@ export function encodeWindow(
   for (let t = 0; t < layout.chunks; t++) {
     const chunkStart = start + t * layout.chunkSteps;
     for (let j = 0; j < layout.chunkSteps; j++) {
-      sequence[t * width + j] = scale(values[chunkStart + j] ?? 0, level);
+      sequence[t * width + j] = scale(values[chunkStart + j] ?? 0, level, layout.logScale);
     }
     const index = originIndex - lookback + t * layout.chunkSteps;
     layout.phasePeriods.forEach((period, p) => {
@@ -71,7 +78,7 @@ export function encodeWindow(
     });
   }
   const skip = new Float32Array(lookback);
-  for (let j = 0; j < lookback; j++) skip[j] = scale(values[start + j] ?? 0, level);
+  for (let j = 0; j < lookback; j++) skip[j] = scale(values[start + j] ?? 0, level, layout.logScale);
   return { sequence, skip, level };
 }
 
@@ -82,15 +89,34 @@ export function encodeTargets(
   origin: number,
   level: number,
 ): Float32Array {
-  return Float32Array.from({ length: layout.horizonSteps }, (_, k) => scale(values[origin + k] ?? 0, level));
+  return Float32Array.from({ length: layout.horizonSteps }, (_, k) =>
+    scale(values[origin + k] ?? 0, level, layout.logScale),
+  );
 }
 
-export function scale(value: number, level: number): number {
-  return Math.max(-CLIP, Math.min(CLIP, value / level - 1));
+/**
+ * `x / level − 1`, or `ln(x / level)` when `logScale` (a value ≤ 0 then maps to the lower clip),
+ * clipped to ±{@link CLIP}.
+ */
+export function scale(value: number, level: number, logScale = false): number {
+  const scaled = logScale ? (value > 0 ? Math.log(value / level) : -CLIP) : value / level - 1;
+  return Math.max(-CLIP, Math.min(CLIP, scaled));
 }
 
-export function unscale(scaled: number, level: number): number {
-  return level * (1 + scaled);
+/** Inverse of {@link scale}. */
+export function unscale(scaled: number, level: number, logScale = false): number {
+  return logScale ? level * Math.exp(Math.min(CLIP, scaled)) : level * (1 + scaled);
+}
+
+/** Whether every finite value is > 0 (and there is at least one): the condition for `logScale`. */
+export function allPositive(values: readonly number[]): boolean {
+  let any = false;
+  for (const value of values) {
+    if (!Number.isFinite(value)) continue;
+    if (value <= 0) return false;
+    any = true;
+  }
+  return any;
 }
 
 /** Windows stacked for training: row `i` of each array belongs to the same origin. */
