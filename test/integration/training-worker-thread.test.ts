@@ -124,4 +124,42 @@ describe("challenger fits in a worker thread", () => {
     expect(second).toEqual(first);
     expect(first.decision.promoted).toBe(true);
   });
+
+  it("replaces a thread that died while idle, and drops a queued fit whose run was stopped", async () => {
+    const own = new threaded.ChallengerFitThreads({ maxThreads: 1 });
+    try {
+      await own.run(job(), {});
+      // A thread that dies on its own between fits (a crash, out of memory): simulated by ending it.
+      const idle = (own as unknown as { idle: { worker: { terminate(): Promise<number> } }[] }).idle;
+      expect(idle).toHaveLength(1);
+      await idle[0]!.worker.terminate();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await own.run(job(), {})).decision.promoted).toBe(true);
+
+      // One fit holds the only thread; a second waits for it and is stopped while waiting.
+      let firstDone = false;
+      const first = own.run(job(7), {}).then((result) => {
+        firstDone = true;
+        return result;
+      });
+      const controller = new AbortController();
+      const reason = new Error("job cancelled");
+      const queued = own.run(job(), { signal: controller.signal });
+      controller.abort(reason);
+      await expect(queued).rejects.toBe(reason);
+      expect(firstDone).toBe(false);
+      expect((await first).decision.promoted).toBe(true);
+    } finally {
+      await own.close();
+    }
+  }, 120_000);
+
+  it("refuses a job that cannot cross to a thread, and the thread stays usable", async () => {
+    const withCallback = {
+      ...job(),
+      context: { ...job().context, onTrainingProgress: () => undefined },
+    } as FitChallengerModule.ChallengerFitJob;
+    await expect(pool.run(withCallback, {})).rejects.toThrow(/could not be cloned/);
+    expect((await pool.run(job(), {})).decision.promoted).toBe(true);
+  });
 });

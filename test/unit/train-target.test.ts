@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Series } from "../../models/series.js";
 import { createForecasterFor } from "../../training/model-catalog.js";
+import { fitOnThisThread } from "../../training/pipeline/fit-challenger.js";
 import { modelContext, trainTarget, type TrainingTarget } from "../../training/pipeline/train-target.js";
 import { TrainingError, TrainingErrorCode } from "../../training/pipeline/training-error.js";
 import { restoreModel } from "../../training/restore-model.js";
@@ -36,6 +37,25 @@ describe("trainTarget", () => {
   afterEach(async () => {
     await registry.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("stores nothing when the run is stopped while it fits (its runner already gave it up)", async () => {
+    const controller = new AbortController();
+    const stop = new Error("worker shutting down");
+    const run = trainTarget({
+      target: target(["snaive"]),
+      history: historyUpTo(21),
+      registry,
+      codeVersion: "test",
+      signal: controller.signal,
+      fit: async (job, options) => {
+        const fitted = await fitOnThisThread(job, options);
+        controller.abort(stop);
+        return fitted;
+      },
+    });
+    await expect(run).rejects.toBe(stop);
+    expect(await registry.current("web")).toBeUndefined();
   });
 
   it("promotes the first model and stores an artifact that forecasts like a direct fit", async () => {

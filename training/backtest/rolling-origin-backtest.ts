@@ -19,6 +19,11 @@ export interface BacktestOptions {
   readonly period: number;
   /** @defaultValue 3600 */
   readonly stepSeconds?: number;
+  /**
+   * Epoch ms of `values[0]`, given to every fold's fit as the series' start (models with calendar
+   * features need it to fit the folds as they fit the whole history). @defaultValue none
+   */
+  readonly startMs?: number;
   /** @defaultValue `[80, 95]` */
   readonly levels?: readonly number[];
 }
@@ -64,7 +69,11 @@ export function rollingOriginBacktest(
     const actual = values.slice(origin, origin + options.horizonSteps);
     try {
       const forecast = forecaster
-        .fit({ values: train, stepSeconds: options.stepSeconds ?? 3600 })
+        .fit({
+          values: train,
+          stepSeconds: options.stepSeconds ?? 3600,
+          ...(options.startMs === undefined ? {} : { startMs: options.startMs }),
+        })
         .predict(options.horizonSteps, { levels: options.levels ?? [80, 95] });
       if (!forecast.mean.every(Number.isFinite)) throw new Error("non-finite forecast");
       const scale = usableScale(train, options.period);

@@ -20,7 +20,8 @@ export interface ChallengerFitJob {
   readonly targetName: string;
   readonly series: Series & { readonly startMs: number };
   readonly models: readonly string[];
-  readonly context: ModelContext;
+  /** Plain data only: no progress callback or peer series (they cannot cross to a worker thread). */
+  readonly context: Omit<ModelContext, "onTrainingProgress" | "peerSeries">;
   readonly horizonSteps: number;
   /** The current (champion) model, when there is one. */
   readonly champion?: ModelArtifact;
@@ -63,6 +64,7 @@ export function fitChallenger(
     horizonSteps,
     period: Math.max(1, context.period),
     stepSeconds: series.stepSeconds,
+    startMs: series.startMs,
     folds: BACKTEST_FOLDS,
   });
   if (backtest.folds.length === 0) {

@@ -113,6 +113,8 @@ export async function trainTarget(input: TrainTargetInput): Promise<TrainTargetR
   );
   const { decision } = fitted;
 
+  // A run stopped meanwhile (shutdown, cancelled job) stores nothing: its runner already gave it up.
+  input.signal?.throwIfAborted();
   progress(0.9, "storing");
   const saved = await registry.save({
     target: target.name,

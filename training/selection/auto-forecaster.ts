@@ -101,7 +101,12 @@ export class AutoForecaster implements Forecaster {
   fit(series: Series): FittedModel {
     const cleaned = cleanValues(series.values);
     const values = cleaned.values;
-    const clean: Series = { ...series, values };
+    // Leading gaps are dropped: the cleaned series starts that many steps later.
+    const startMs =
+      series.startMs === undefined
+        ? undefined
+        : series.startMs + cleaned.droppedLeading * series.stepSeconds * 1000;
+    const clean: Series = { ...series, values, ...(startMs === undefined ? {} : { startMs }) };
     const notes = [...cleaned.notes];
     const { horizonSteps, period } = this.options;
     const results: { forecaster: Forecaster; backtest: BacktestResult }[] = [];
@@ -111,6 +116,8 @@ export class AutoForecaster implements Forecaster {
         horizonSteps,
         period,
         folds: this.options.folds ?? 4,
+        stepSeconds: series.stepSeconds,
+        ...(startMs === undefined ? {} : { startMs }),
       });
       if (backtest.folds.length > 0 && Number.isFinite(backtest.mase)) results.push({ forecaster, backtest });
     }
@@ -121,7 +128,7 @@ export class AutoForecaster implements Forecaster {
         period,
         folds: this.options.folds ?? 4,
         stepSeconds: series.stepSeconds,
-        ...(series.startMs === undefined ? {} : { startMs: series.startMs }),
+        ...(startMs === undefined ? {} : { startMs }),
       });
       if (rolled.fitted && rolled.backtest.folds.length > 0 && Number.isFinite(rolled.backtest.mase)) {
         results.push({ forecaster, backtest: rolled.backtest });
