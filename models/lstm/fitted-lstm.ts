@@ -140,8 +140,26 @@ export class FittedLstm implements FittedModel {
 }
 
 /** Rebuilds a fitted LSTM from its `toJSON()` state; it predicts exactly what the original did. */
+/**
+ * The state version for a layout: 1 for linear-scaled windows (what every presage reads), 2 for
+ * log-scaled ones, so that a presage from before log scaling refuses them instead of reading log
+ * values as linear ones. (Versions before 2 did not check: a rollback past the change needs a retrain.)
+ */
+export function lstmStateVersion(layout: WindowLayout): number {
+  return layout.logScale === true ? 2 : 1;
+}
+
+/** The newest state version this code reads. */
+const NEWEST_STATE_VERSION = 2;
+
 export function restoreLstm(state: ModelState): FittedLstm {
   const candidate = state as Partial<LstmState>;
+  if (typeof candidate.version === "number" && candidate.version > NEWEST_STATE_VERSION) {
+    throw new ModelError(
+      ModelErrorCode.invalidState,
+      `lstm state version ${candidate.version} is newer than this presage reads (up to ${NEWEST_STATE_VERSION}): retrain the model or upgrade presage`,
+    );
+  }
   const layout = candidate.layout;
   const valid =
     state.kind === "lstm" &&

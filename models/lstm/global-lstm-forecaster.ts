@@ -1,6 +1,6 @@
 import type { FittedModel, Forecaster } from "../forecaster.js";
 import type { Series } from "../series.js";
-import { FittedLstm } from "./fitted-lstm.js";
+import { FittedLstm, lstmStateVersion } from "./fitted-lstm.js";
 import { fallbackModel, prepareSeries, trainingSettings } from "./lstm-forecaster.js";
 import type { LstmWeights } from "./lstm-network.js";
 import { resolveLstmOptions, type LstmForecasterOptions, type ResolvedLstmOptions } from "./lstm-options.js";
@@ -115,7 +115,7 @@ export class GlobalLstmForecaster implements Forecaster {
     return FittedLstm.fromTraining(
       {
         kind: "lstm",
-        version: 1,
+        version: lstmStateVersion(layout),
         mode: "global",
         layout,
         hiddenSize: this.options.hiddenSize,

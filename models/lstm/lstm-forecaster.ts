@@ -2,7 +2,7 @@ import { restoreSeasonalNaive, SeasonalNaiveForecaster } from "../baseline/seaso
 import { cleanValues } from "../cleaning/clean-values.js";
 import type { FittedModel, Forecaster } from "../forecaster.js";
 import type { Series } from "../series.js";
-import { FittedLstm } from "./fitted-lstm.js";
+import { FittedLstm, lstmStateVersion } from "./fitted-lstm.js";
 import { resolveLstmOptions, type LstmForecasterOptions, type ResolvedLstmOptions } from "./lstm-options.js";
 import { chooseLayout, minimumLength, networkShape, residualQuantiles, splitOrigins } from "./lstm-plan.js";
 import { trainLstm } from "./lstm-training.js";
@@ -58,7 +58,7 @@ export class LstmForecaster implements Forecaster {
     return FittedLstm.fromTraining(
       {
         kind: "lstm",
-        version: 1,
+        version: lstmStateVersion(layout),
         mode: "local",
         layout,
         hiddenSize: this.options.hiddenSize,

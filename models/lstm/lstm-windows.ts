@@ -95,17 +95,25 @@ export function encodeTargets(
 }
 
 /**
- * `x / level − 1`, or `ln(x / level)` when `logScale` (a value ≤ 0 then maps to the lower clip),
- * clipped to ±{@link CLIP}.
+ * Log-scaled values are kept within `[ln 0.001, ln(1 + CLIP)]`: a value ≤ 0 that arrives after the
+ * fit (a quiet night) is read as 0.1% of the level, not as an input far outside anything trained on,
+ * and forecasts and bands stay within 21 × the level, as on the linear scale.
+ */
+const LOG_MIN = Math.log(1e-3);
+const LOG_MAX = Math.log(1 + CLIP);
+
+/**
+ * `x / level − 1`, clipped to ±{@link CLIP}; or, when `logScale`, `ln(x / level)` within
+ * [{@link LOG_MIN}, {@link LOG_MAX}] (a value ≤ 0 maps to the lower bound).
  */
 export function scale(value: number, level: number, logScale = false): number {
-  const scaled = logScale ? (value > 0 ? Math.log(value / level) : -CLIP) : value / level - 1;
-  return Math.max(-CLIP, Math.min(CLIP, scaled));
+  if (logScale) return Math.max(LOG_MIN, Math.min(LOG_MAX, value > 0 ? Math.log(value / level) : LOG_MIN));
+  return Math.max(-CLIP, Math.min(CLIP, value / level - 1));
 }
 
 /** Inverse of {@link scale}. */
 export function unscale(scaled: number, level: number, logScale = false): number {
-  return logScale ? level * Math.exp(Math.min(CLIP, scaled)) : level * (1 + scaled);
+  return logScale ? level * Math.exp(Math.min(LOG_MAX, scaled)) : level * (1 + scaled);
 }
 
 /** Whether every finite value is > 0 (and there is at least one): the condition for `logScale`. */

@@ -80,7 +80,9 @@ describe("LSTM residual on a seasonal-naive skip", () => {
     expect(scale(50, 100, true)).toBeCloseTo(Math.log(0.5), 12);
     expect(unscale(scale(50, 100, true), 100, true)).toBeCloseTo(50, 9);
     expect(scale(50, 100)).toBe(-0.5);
-    expect(scale(0, 100, true)).toBe(-20);
+    // A value ≤ 0 reads as 0.1% of the level; forecasts and bands stay within 21 × the level.
+    expect(scale(0, 100, true)).toBeCloseTo(Math.log(1e-3), 12);
+    expect(unscale(1000, 100, true)).toBeCloseTo(2100, 6);
 
     const values = peaky(24 * 14, 3);
     const fitted = new LstmForecaster(small).fit({ values, stepSeconds: 3600 });
@@ -145,5 +147,30 @@ describe("LSTM residual on a seasonal-naive skip", () => {
     expect(dated.train()?.layout.phasePeriods).toEqual([24]);
     const attached = dated.fit({ values: peaky(24 * 10, 12), stepSeconds: 3600 });
     expect(attached.notes.join(" ")).toMatch(/trained with calendar phases.*no start time/);
+  });
+
+  it("marks log-scaled states as version 2, and refuses states newer than it reads", () => {
+    const values = peaky(24 * 14, 3);
+    const logScaled = lstmState(new LstmForecaster(small).fit({ values, stepSeconds: 3600 }));
+    expect(logScaled.version).toBe(2);
+    const linear = lstmState(
+      new LstmForecaster({ ...small, logScale: false }).fit({ values, stepSeconds: 3600 }),
+    );
+    expect(linear.version).toBe(1);
+    expect(() => restoreModel({ ...logScaled, version: 3 })).toThrow(
+      /version 3 is newer than this presage reads/,
+    );
+  });
+
+  it("keeps forecasts finite and bounded when a zero arrives after a log-scale fit", () => {
+    const values = peaky(24 * 14, 3);
+    const fitted = new LstmForecaster(small).fit({ values, stepSeconds: 3600 });
+    const updated = fitted.update([0, 0, 0]);
+    const forecast = updated.predict(48, { levels: [95] });
+    const level = values.slice(-24).reduce((sum, value) => sum + value, 0) / 24;
+    for (const value of [...forecast.mean, ...forecast.intervals.flatMap((band) => band.upper)]) {
+      expect(Number.isFinite(value)).toBe(true);
+      expect(value).toBeLessThanOrEqual(21 * level * 1.5);
+    }
   });
 });
