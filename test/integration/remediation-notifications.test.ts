@@ -140,6 +140,7 @@ describe("notifications through the persisted outbox", () => {
     const store = await FileRemediationStore.open({ directory });
     const failed: string[] = [];
     let release: () => void = () => undefined;
+    let retrying = 0;
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
@@ -147,13 +148,19 @@ describe("notifications through the persisted outbox", () => {
       store: queueFailingAfter(store, 0),
       sinks: TWO_SINKS(receiver.url).slice(1),
       directAttempts: 3,
-      sleep: () => held,
+      sleep: () => {
+        retrying += 1;
+        return held;
+      },
       onDirectPageFailed: (sink) => failed.push(sink),
     });
     receiver.failNext(1, 503);
     await outbox.notify(notification());
-    // The first attempt failed and the retry waits on `held`: the caller was not held with it.
-    await receiver.waitFor(0);
+    // The page runs on after notify returned: its first attempt fails (503), its retry waits on `held`.
+    for (let wait = 0; wait < 500 && retrying === 0; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(retrying).toBe(1);
     expect(receiver.bodies).toHaveLength(0);
     let settled = false;
     const settling = outbox.settled().then(() => {

@@ -231,7 +231,7 @@ describe("a remediation store that fails in the middle of a run", () => {
     const { engine } = engineOn(store, { sinkUrl: receiver.url, mode: "approval" });
     const receipts = await engine.receive([receivedAlert(ALERT_LABELS, { fingerprint: "f9" })]);
     expect(receipts[0]?.outcome).toBe("awaiting-approval");
-    await engine.idle();
+    await engine.settled();
     // The slack sink takes every kind; the pager only escalations.
     expect(receiver.bodies).toHaveLength(1);
     const slack = slackOf(receiver.bodies);
@@ -250,7 +250,7 @@ describe("a remediation store that fails in the middle of a run", () => {
 
     const receipts = await engine.receive([receivedAlert(ALERT_LABELS, { fingerprint: "f1" })]);
     expect(receipts[0]?.outcome).toBe("acting");
-    await engine.idle();
+    await engine.settled();
 
     expect(store.down).toBe(true);
     // Both sinks got the page although the outbox (in the store) could not take it.
@@ -306,7 +306,7 @@ describe("a remediation store that fails in the middle of a run", () => {
     const { engine, metrics } = engineOn(store, { sinkUrl: deadUrl });
 
     await engine.receive([receivedAlert(ALERT_LABELS, { fingerprint: "f2" })]);
-    await expect(engine.idle()).resolves.toBeUndefined();
+    await expect(engine.settled()).resolves.toBeUndefined();
 
     expect(await counterValue(metrics.unrecordedFailures, { runbook: "restart-on-errors" })).toBe(1);
     expect(await counterValue(metrics.directPagesFailed, { sink: "slack" })).toBe(1);
@@ -334,7 +334,7 @@ describe("a remediation store that fails in the middle of a run", () => {
     const { engine, metrics } = engineOn(store, { sinkUrl: receiver.url });
 
     await engine.receive([receivedAlert(ALERT_LABELS, { fingerprint: "f3" })]);
-    await engine.idle();
+    await engine.settled();
 
     const incident = (await engine.incidents())[0];
     expect(incident?.state).toBe("escalated");
@@ -377,7 +377,7 @@ describe("a real Redis that stops in the middle of a run", () => {
     const { engine, metrics } = engineOn(store, { sinkUrl: receiver.url, actions });
 
     await engine.receive([receivedAlert(ALERT_LABELS, { fingerprint: "f4" })]);
-    await engine.idle();
+    await engine.settled();
 
     expect(receiver.bodies).toHaveLength(2);
     const page = pageOf(receiver.bodies);

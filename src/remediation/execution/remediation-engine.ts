@@ -205,9 +205,14 @@ export class RemediationEngine {
     return true;
   }
 
-  /** Waits until no remediation runs in this process and every direct page was sent or given up. */
+  /** Waits until no remediation runs in this process (a host's shutdown grace waits for this). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running.keys()]);
+  }
+
+  /** {@link idle}, then every direct page sent so far delivered or given up. */
+  async settled(): Promise<void> {
+    await this.idle();
     await this.options.notifications?.settled();
   }
 
@@ -780,7 +785,7 @@ export class RemediationEngine {
   }
 
   /**
-   * Pages the sinks that take `kind` directly, bypassing the store, in the background (`idle()` waits).
+   * Pages the sinks that take `kind` directly, bypassing the store, in the background (`settled()` waits).
    * Without an outbox nobody can be told: logged loudly and counted as a failed page.
    */
   private page(kind: NotificationKind, about: string, bodyFor: (format: SinkFormat) => unknown): void {
