@@ -9,8 +9,8 @@ export interface ShownUrlOptions {
 
 /**
  * A URL as logs, errors, timelines and notifications may show it: no user info, every query value
- * `…` (either may carry a token: `https://hooks.example/x?token=…`), no trailing slash on an empty
- * path; `(invalid URL)` when it does not parse. The one redactor for every URL presage prints.
+ * `…` (either may carry a token: `https://hooks.example/x?token=…`); `(invalid URL)` when it does not
+ * parse. The one redactor for every URL presage prints.
  */
 export function shownUrl(url: string, options: ShownUrlOptions = {}): string {
   let parsed: URL;
@@ -27,8 +27,6 @@ export function shownUrl(url: string, options: ShownUrlOptions = {}): string {
     parsed.hash = "";
     if (parsed.pathname.length > 48) parsed.pathname = `${parsed.pathname.slice(0, 24)}…`;
   }
-  const shown = parsed.toString().replace(/%E2%80%A6/g, "…");
-  return parsed.pathname === "/" && parsed.search === "" && parsed.hash === ""
-    ? shown.replace(/\/$/, "")
-    : shown;
+  // What it was before one redactor served all: hook targets (and so cooldown keys) keep their form.
+  return parsed.toString().replace(/%E2%80%A6/g, "…");
 }

@@ -19,7 +19,7 @@ describe("shownUrl", () => {
 
   it("is the one redactor for Redis, Prometheus and issue-tracker URLs too", () => {
     expect(shownUrl("redis://:hunter2@redis.presage:6379/0")).toBe("redis://redis.presage:6379/0");
-    expect(shownUrl("http://scraper:pw@prometheus:9090/")).toBe("http://prometheus:9090");
+    expect(shownUrl("http://scraper:pw@prometheus:9090/")).toBe("http://prometheus:9090/");
     expect(
       shownUrl("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", {
         compact: true,
