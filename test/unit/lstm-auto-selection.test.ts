@@ -109,6 +109,15 @@ describe("AutoForecaster with roll-forward candidates", () => {
       options: { rollForwardCandidates?: { name: string }[] };
     };
     expect(plain.options.rollForwardCandidates ?? []).toEqual([]);
-    expect(withLstm.options.rollForwardCandidates?.map((candidate) => candidate.name)).toEqual(["lstm"]);
+    // With a season the network is the MSTL + LSTM hybrid; without one, the plain network.
+    expect(withLstm.options.rollForwardCandidates?.map((candidate) => candidate.name)).toEqual(["mstl-lstm"]);
+    const yearless = createForecaster("auto+lstm", {
+      period: 1,
+      horizonSteps: 13,
+      stepSeconds: 604_800,
+    }) as unknown as {
+      options: { rollForwardCandidates?: { name: string }[] };
+    };
+    expect(yearless.options.rollForwardCandidates?.map((candidate) => candidate.name)).toEqual(["lstm"]);
   });
 });
