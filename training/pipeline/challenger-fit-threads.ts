@@ -82,7 +82,7 @@ export class ChallengerFitThreads {
         this.release(thread);
         throw error.error;
       }
-      this.discard(thread);
+      void this.end(thread);
       throw error;
     }
   };
@@ -218,10 +218,6 @@ export class ChallengerFitThreads {
     }, this.idleMs);
     thread.idleTimer.unref();
     this.idle.push(thread);
-  }
-
-  private discard(thread: PooledThread): void {
-    void this.end(thread);
   }
 
   private async end(thread: PooledThread): Promise<void> {

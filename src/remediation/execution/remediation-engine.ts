@@ -535,12 +535,16 @@ export class RemediationEngine {
         try {
           prepared = await this.options.actions.prepare(step.action);
         } catch (error) {
-          await this.record(tracker, incidentId, {
-            type: "action-failed",
-            step: step.index,
-            description: step.description,
-            detail: errorMessage(error),
-          });
+          await this.append(
+            incidentId,
+            {
+              type: "action-failed",
+              step: step.index,
+              description: step.description,
+              detail: errorMessage(error),
+            },
+            tracker,
+          );
           metrics?.actions.inc({ ...labels, outcome: "failed" });
           const nothingToDo =
             error instanceof RemediationError && error.code === RemediationErrorCode.nothingToDo;
@@ -563,12 +567,16 @@ export class RemediationEngine {
         });
         if (!decision.admitted) {
           metrics?.guardDenials.inc({ reason: decision.reason });
-          await this.record(tracker, incidentId, {
-            type: "denied",
-            step: step.index,
-            reason: decision.reason,
-            detail: decision.detail,
-          });
+          await this.append(
+            incidentId,
+            {
+              type: "denied",
+              step: step.index,
+              reason: decision.reason,
+              detail: decision.detail,
+            },
+            tracker,
+          );
           guarded = true;
           escalation = `the guards refused step ${step.index + 1} (${step.description}): ${decision.detail}`;
           break;
@@ -580,12 +588,16 @@ export class RemediationEngine {
           applied = await this.options.actions.apply(prepared);
         } catch (error) {
           metrics?.actions.inc({ ...labels, outcome: "failed" });
-          await this.record(tracker, incidentId, {
-            type: "action-failed",
-            step: step.index,
-            description: step.description,
-            detail: errorMessage(error),
-          });
+          await this.append(
+            incidentId,
+            {
+              type: "action-failed",
+              step: step.index,
+              description: step.description,
+              detail: errorMessage(error),
+            },
+            tracker,
+          );
           if (step.onFailure === OnFailure.next) continue;
           escalation = `step ${step.index + 1} (${step.description}) failed: ${errorMessage(error)}`;
           break;
@@ -594,12 +606,16 @@ export class RemediationEngine {
         tracker.applied.set(step.index, `${name}: ${applied.detail}`);
         tracker.phase = RunPhase.verifying;
         metrics?.actions.inc({ ...labels, outcome: "applied" });
-        await this.record(tracker, incidentId, {
-          type: "acted",
-          step: step.index,
-          description: step.description,
-          detail: applied.detail,
-        });
+        await this.append(
+          incidentId,
+          {
+            type: "acted",
+            step: step.index,
+            description: step.description,
+            detail: applied.detail,
+          },
+          tracker,
+        );
         const verification = await verifyStep(step, {
           rollout: this.options.rollout,
           promql: this.options.promql,
@@ -612,19 +628,27 @@ export class RemediationEngine {
             }),
         });
         if (verification.ok) {
-          await this.record(tracker, incidentId, {
-            type: "verified",
-            step: step.index,
-            detail: verification.detail,
-          });
+          await this.append(
+            incidentId,
+            {
+              type: "verified",
+              step: step.index,
+              detail: verification.detail,
+            },
+            tracker,
+          );
           healed = true;
           break;
         }
-        await this.record(tracker, incidentId, {
-          type: "verification-failed",
-          step: step.index,
-          detail: verification.detail,
-        });
+        await this.append(
+          incidentId,
+          {
+            type: "verification-failed",
+            step: step.index,
+            detail: verification.detail,
+          },
+          tracker,
+        );
         if (verification.unknown === true) {
           // Prometheus or the API server could not be read: whether the step worked is unknown, and
           // neither an undo nor a further step may act on a state nobody can see. A human decides.
@@ -664,12 +688,12 @@ export class RemediationEngine {
       });
       if (transition === "opened") {
         const detail = `runbook ${runbook.name} failed ${limits.breakerThreshold} times in a row; its circuit breaker is open for ${formatElapsed(limits.breakerOpenMs)}`;
-        await this.record(tracker, incidentId, { type: "breaker-opened", runbook: runbook.name, detail });
+        await this.append(incidentId, { type: "breaker-opened", runbook: runbook.name, detail }, tracker);
         await this.notify(incidentId, NotificationKind.breakerOpened, detail);
       }
     }
     if (healed) {
-      await this.record(tracker, incidentId, { type: "healed" });
+      await this.append(incidentId, { type: "healed" }, tracker);
       metrics?.incidents.inc({ outcome: "healed" });
       const incident = await this.incident(incidentId);
       if (incident?.mttr !== undefined) metrics?.observeMttr(incident.mttr);
@@ -691,24 +715,32 @@ export class RemediationEngine {
     tracker: RunTracker,
   ): Promise<void> {
     if (!applied.prepared.undoable) {
-      await this.record(tracker, incidentId, {
-        type: "revert-failed",
-        step: step.index,
-        detail: `${step.description} cannot be undone`,
-      });
+      await this.append(
+        incidentId,
+        {
+          type: "revert-failed",
+          step: step.index,
+          detail: `${step.description} cannot be undone`,
+        },
+        tracker,
+      );
       return;
     }
     try {
       const detail = await this.options.actions.undo(applied);
       tracker.applied.delete(step.index);
       this.options.metrics?.actions.inc({ ...labels, outcome: "reverted" });
-      await this.record(tracker, incidentId, { type: "reverted", step: step.index, detail });
+      await this.append(incidentId, { type: "reverted", step: step.index, detail }, tracker);
     } catch (error) {
-      await this.record(tracker, incidentId, {
-        type: "revert-failed",
-        step: step.index,
-        detail: errorMessage(error),
-      });
+      await this.append(
+        incidentId,
+        {
+          type: "revert-failed",
+          step: step.index,
+          detail: errorMessage(error),
+        },
+        tracker,
+      );
     }
   }
 
@@ -804,17 +836,20 @@ export class RemediationEngine {
     await this.notify(incidentId, NotificationKind.escalated, reason);
   }
 
-  private async append(incidentId: string, body: IncidentEventBody): Promise<IncidentEvent> {
+  /**
+   * Appends an event to the incident's ledger and returns it. A running remediation passes its
+   * tracker: the event is held there first (see {@link RunTracker.events}), so a page can still say
+   * what the ledger may lack.
+   */
+  private async append(
+    incidentId: string,
+    body: IncidentEventBody,
+    tracker?: RunTracker,
+  ): Promise<IncidentEvent> {
     const event = { ...body, atMs: this.now() } as IncidentEvent;
+    tracker?.events.push(event);
     await this.options.store.appendEvent(incidentId, event);
     return event;
-  }
-
-  /** Appends an event of a running remediation, held in its tracker first (see {@link RunTracker.events}). */
-  private async record(tracker: RunTracker, incidentId: string, body: IncidentEventBody): Promise<void> {
-    const event = { ...body, atMs: this.now() } as IncidentEvent;
-    tracker.events.push(event);
-    await this.options.store.appendEvent(incidentId, event);
   }
 
   /**
